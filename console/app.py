@@ -1,0 +1,307 @@
+"""The application: a window stack of screens on one urwid MainLoop that runs
+on a Twisted reactor. Takes its database (with its thread pools), reactor and
+display as arguments, so tests run it on a fresh reactor with a headless
+screen.
+
+Every callback that updates widgets from a Deferred goes through
+`App.deliver`, which turns unexpected exceptions into a crash (terminal
+restored, report written) and asks for a redraw: the reactor does not redraw
+after a thread's Deferred on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import urwid
+
+from console import keymap, registry, themes
+from console.screens.base import Screen
+from storage.jobs import is_cancel
+from storage.secrets import mask_secrets
+from widgets.overlays import HelpView, Picker, centered
+from widgets.statusbar import Prompt, StatusBar
+
+log = logging.getLogger(__name__)
+APP_COMMANDS = ("help", "palette", "back", "escape", "quit")
+SPIN_INTERVAL = 0.12
+
+
+class _Root(urwid.WidgetWrap):
+    def __init__(self, app: App, frame: urwid.Frame):
+        self.app = app
+        super().__init__(frame)
+
+    def keypress(self, size, key):
+        return self.app.keypress(size, key)
+
+
+class App:
+    def __init__(self, db, reactor, *, display=None, theme: str = themes.DEFAULT, manage_reactor: bool = True):
+        self.db = db
+        self.reactor = reactor
+        self.manage_reactor = manage_reactor
+        self.stack: list[Screen] = []
+        self.table_names: list[str] = []
+        self.overlay: urwid.Widget | None = None
+        self.prompt: Prompt | None = None
+        self.crashed: BaseException | None = None
+        self.finished = False
+        self._spin_handle = None
+        self._redraw_pending = False
+        self.theme = theme
+
+        self.status = StatusBar()
+        ro = "  read-only" if db.read_only else ""
+        self._title = urwid.Columns([
+            urwid.Text(("title", f" rowdesk  {db.display}{ro}"), wrap="ellipsis"),
+            (urwid.PACK, urwid.Text(("title dim", "? help  : commands "))),
+        ])
+        self.body = urwid.WidgetPlaceholder(urwid.SolidFill(" "))
+        self.frame = urwid.Frame(self.body, header=urwid.AttrMap(self._title, "title"), footer=self.status)
+        event_loop = urwid.TwistedEventLoop(reactor=reactor, manage_reactor=manage_reactor)
+        self.loop = urwid.MainLoop(_Root(self, self.frame), themes.palette(theme), screen=display,
+                                   event_loop=event_loop, handle_mouse=False)
+        if theme != "mono":
+            self.loop.screen.set_terminal_properties(colors=256)
+        db.worker.listeners.append(self._busy_changed)
+
+    # -- running ----------------------------------------------------------------
+    def open_home(self) -> None:
+        registry.load_builtin()
+        self.push(registry.SCREENS["tables"](self))
+
+    def run(self) -> None:
+        """Run until quit (managed reactor); re-raises a crash after the terminal is restored."""
+        self.open_home()
+        self.loop.run()
+        if self.crashed is not None:
+            raise self.crashed
+
+    def start(self) -> None:
+        """Start without running the reactor (tests: the reactor is already running)."""
+        self.open_home()
+        self.loop.start()
+
+    def quit(self) -> None:
+        for s in reversed(self.stack):
+            s.on_close()
+        self.finished = True
+        if self.manage_reactor and self.reactor.running:
+            self.reactor.stop()
+
+    def crash(self, exc: BaseException) -> None:
+        log.error("unexpected error", exc_info=exc)
+        if self.crashed is None:
+            self.crashed = exc
+        self.quit()
+
+    # -- callbacks from Deferreds -------------------------------------------------
+    def deliver(self, fn):
+        """Wrap a UI-updating Deferred callback: redraw after it, crash on a bug."""
+        def call(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:   # noqa: BLE001 - any bug here is a crash, reported as one
+                self.crash(exc)
+                return None
+            finally:
+                self.request_redraw()
+        return call
+
+    def failed(self, doing: str):
+        """An errback: a failed query is reported in the status line and the log, never raised."""
+        def report(failure):
+            if is_cancel(failure):
+                return None
+            message = mask_secrets(f"{doing} failed: {failure.getErrorMessage()}")
+            log.warning("%s", message, exc_info=(failure.type, failure.value, failure.getTracebackObject()))
+            self.message(message, error=True)
+            return None
+        return self.deliver(report)
+
+    def request_redraw(self) -> None:
+        if self._redraw_pending:
+            return
+        self._redraw_pending = True
+
+        def draw():
+            self._redraw_pending = False
+        # An alarm goes through urwid's loop, which redraws when it goes idle.
+        self.loop.event_loop.alarm(0, draw)
+
+    def _busy_changed(self, running: int) -> None:
+        if running and self._spin_handle is None:
+            self.status.set_busy(self.top.busy_label() if self.stack else "working")
+            self._spin_handle = self.loop.event_loop.alarm(SPIN_INTERVAL, self._spin)
+        elif not running and self._spin_handle is not None:
+            self.loop.event_loop.remove_alarm(self._spin_handle)
+            self._spin_handle = None
+            self.status.set_busy("")
+            self.request_redraw()
+
+    def _spin(self) -> None:
+        self.status.tick()
+        self._spin_handle = self.loop.event_loop.alarm(SPIN_INTERVAL, self._spin)
+
+    # -- window stack -------------------------------------------------------------
+    @property
+    def top(self) -> Screen:
+        return self.stack[-1]
+
+    def push(self, screen: Screen) -> None:
+        self.stack.append(screen)
+        self._show_top()
+
+    def pop(self) -> None:
+        self.stack.pop().on_close()
+        self._show_top()
+
+    def _show_top(self) -> None:
+        self.close_overlay()
+        self.body.original_widget = self.top.widget
+        self.top.on_show()
+        self.update_status()
+
+    def update_status(self) -> None:
+        if self.stack:
+            self.status.set_status(self.top.status_text())
+            if self.status.busy_label:
+                self.status.set_busy(self.top.busy_label())
+
+    def message(self, text: str, *, error: bool = False) -> None:
+        self.status.message(mask_secrets(text), error=error)
+
+    # -- keys ----------------------------------------------------------------------
+    def keypress(self, size, key):
+        try:
+            return self._keypress(size, key)
+        except Exception as exc:   # noqa: BLE001 - a bug in a key handler is a crash
+            self.crash(exc)
+            return None
+
+    def _keypress(self, size, key):
+        if self.prompt is not None or self.overlay is not None:
+            return self.frame.keypress(size, key)
+        if not isinstance(key, str):
+            return key
+        if self.status.message_text:
+            self.status.message("")
+        command = keymap.command_for(self.top.name, key)
+        if command is not None:
+            self.run_command(command)
+            return None
+        if self.top.typed(key):
+            return None
+        return self.frame.keypress(size, key)
+
+    def run_command(self, command: str) -> None:
+        if command in APP_COMMANDS:
+            getattr(self, "cmd_" + command)()
+        elif not self.top.command(command):
+            self.message(f"{command}: not available on this screen", error=True)
+
+    def cmd_help(self) -> None:
+        top = self.top
+        own = [b for b in keymap.bindings_for(top.name) if keymap.ANY not in b.screens]
+        common = [b for b in keymap.bindings_for(top.name) if keymap.ANY in b.screens]
+
+        def rows(bindings):
+            return [(" ".join(keymap.key_label(k) for k in b.keys), b.help) for b in bindings]
+        sections = [(top.title, rows(own)), ("Everywhere", rows(common))]
+        help_view = HelpView(sections, top.help_footer)
+        help_view.keypress = self._help_keys(help_view.keypress)
+        self.open_overlay(help_view)
+
+    def _help_keys(self, inner):
+        def keypress(size, key):
+            if key in ("esc", "?", "q", "f1"):
+                self.close_overlay()
+                return None
+            return inner(size, key)
+        return keypress
+
+    def cmd_palette(self) -> None:
+        items: list[tuple[str, str, object]] = []
+        for cls in registry.palette_screens():
+            items.append((f"go to {cls.title}", "screen", ("screen", cls.name)))
+        seen = set()
+        for b in keymap.bindings_for(self.top.name):
+            if b.command in seen or b.command == "palette":
+                continue
+            seen.add(b.command)
+            items.append((b.help, " ".join(keymap.key_label(k) for k in b.keys), ("command", b.command)))
+        for name in self.table_names:
+            items.append((f"open {name}", "table", ("table", name)))
+        self.open_overlay(Picker("Commands · type to narrow · Enter runs · Esc closes", items,
+                                 self._picked, self.close_overlay))
+
+    def _picked(self, value) -> None:
+        self.close_overlay()
+        kind, name = value
+        if kind == "screen":
+            self.go_to(name)
+        elif kind == "command":
+            self.run_command(name)
+        elif kind == "table":
+            self.go_to("tables")
+            self.top.command_open_table(name)
+
+    def go_to(self, name: str) -> None:
+        """Bring the screen *name* to the top: back to it if open, else open it."""
+        for i, s in enumerate(self.stack):
+            if s.name == name:
+                while len(self.stack) > i + 1:
+                    self.stack.pop().on_close()
+                self._show_top()
+                return
+        self.push(registry.SCREENS[name](self))
+
+    def cmd_back(self) -> None:
+        if len(self.stack) > 1:
+            self.pop()
+        else:
+            self.quit()
+
+    def cmd_escape(self) -> None:
+        if self.top.cancel_work():
+            self.message("cancelled")
+        else:
+            self.cmd_back()
+
+    def cmd_quit(self) -> None:
+        self.quit()
+
+    # -- overlays and the prompt ------------------------------------------------------
+    def open_overlay(self, widget: urwid.Widget) -> None:
+        self.overlay = widget
+        self.body.original_widget = centered(widget, self.top.widget)
+
+    def close_overlay(self) -> None:
+        self.overlay = None
+        if self.stack:
+            self.body.original_widget = self.top.widget
+
+    def ask(self, caption: str, text: str = "", *, on_done, on_change=None, on_cancel=None) -> None:
+        """Read one line in the message line; Esc calls on_cancel, Enter on_done(text)."""
+        def done(value):
+            self._close_prompt()
+            on_done(value)
+
+        def cancel():
+            self._close_prompt()
+            if on_cancel is not None:
+                on_cancel()
+        self.prompt = Prompt(caption, text, on_done=done, on_cancel=cancel, on_change=on_change)
+        self.status.show_prompt(self.prompt)
+        self.frame.focus_position = "footer"
+
+    def _close_prompt(self) -> None:
+        self.prompt = None
+        self.status.hide_prompt()
+        self.frame.focus_position = "body"
+
+
+def print_error(text: str) -> None:
+    print(f"rowdesk: {mask_secrets(text)}", file=sys.stderr)

@@ -1,0 +1,387 @@
+"""The rows the browse screen holds: a bounded window of a table, paged with
+Deferreds from storage. Memory stays the same whatever the table's size: the
+window never holds more than KEEP rows; the grid draws from it.
+
+Positions: `first_index` is the absolute index of rows[0] when known (we came
+from the top), `after_last` the number of rows after rows[-1] when known (we
+came from the bottom); with an exact total either gives the other.
+"""
+
+from __future__ import annotations
+
+from storage.database import RowCount
+from storage.paging import Order, View
+from storage.schema import Table
+from widgets.cells import display_width, one_line
+from widgets.grid import GridColumn
+
+FETCH = 200          # rows per query
+KEEP = 1000          # rows held at most
+MAX_WIDTH = 36       # widest a column gets from its data (the record view shows everything)
+
+
+class BrowseModel:
+    def __init__(self, db, table: Table, on_change, on_error):
+        self.db = db
+        self.table = table
+        self.view = View(table)
+        self.on_change = on_change          # called (on the reactor thread) after any change
+        self.on_error = on_error            # errback factory: on_error(doing) -> errback
+        self.columns = [GridColumn(c.name, max(3, display_width(c.name)), right=c.numeric) for c in table.columns]
+        self.rows: list[tuple] = []
+        self.marks: list[tuple] = []
+        self.base = 0
+        self.cursor = 0
+        self.col = 0
+        self.at_start = self.at_end = False
+        self.first_index: int | None = None
+        self.after_last: int | None = None
+        self.total: RowCount | None = None
+        self.loaded = False
+        self.loading: str | None = None     # what the main query is doing, for the status line
+        self._main = None                   # Deferred of the query the operator waits for
+        self._ahead = None                  # prefetch after the window
+        self._behind = None                 # prefetch before the window
+        self._count = None
+        self._pending_move = 0
+        self._widths_fitted = False
+        self.page_rows = 20                 # set by the screen from the grid's height
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return any(d is not None for d in (self._main, self._ahead, self._behind, self._count))
+
+    def position(self) -> int | None:
+        """0-based index of the cursor row in the whole (filtered, sorted) result, when known."""
+        if not self.rows:
+            return None
+        if self.first_index is not None:
+            return self.first_index + self.cursor
+        if self.after_last is not None and self.total is not None and self.total.exact:
+            return self.total.rows - self.after_last - len(self.rows) + self.cursor
+        return None
+
+    def current_row(self) -> tuple | None:
+        return self.rows[self.cursor] if self.rows else None
+
+    # -- loading ---------------------------------------------------------------------------------
+    def cancel(self) -> bool:
+        """Cancel every running query; True when there was one."""
+        found = False
+        for attr in ("_main", "_ahead", "_behind", "_count"):
+            d = getattr(self, attr)
+            if d is not None:
+                setattr(self, attr, None)
+                d.cancel()
+                found = True
+        self.loading = None
+        self._pending_move = 0
+        return found
+
+    def _start_main(self, label: str, d, on_page) -> None:
+        for attr in ("_main", "_ahead", "_behind"):
+            old = getattr(self, attr)
+            if old is not None:
+                setattr(self, attr, None)
+                old.cancel()
+        self._main, self.loading = d, label
+
+        def got(page):
+            if self._main is not d:
+                return
+            self._main, self.loading = None, None
+            on_page(page)
+
+        def failed(failure):
+            if self._main is d:
+                self._main, self.loading = None, None
+            return failure
+        d.addCallbacks(got, failed)
+        d.addErrback(self.on_error(label))
+        d.addBoth(self._changed)
+
+    def _changed(self, _=None):
+        self.on_change()
+
+    def open(self) -> None:
+        self.load_first()
+        self.refresh_count()
+
+    def load_first(self, view: View | None = None, label: str = "reading rows") -> None:
+        view = view or self.view
+        d = self.db.fetch(view, None, forward=True, limit=FETCH)
+
+        def on_page(page):
+            self.view = view
+            self._replace(page.rows, page.marks, cursor=0)
+            self.at_start, self.at_end = True, page.reached_end
+            self.first_index, self.after_last = 0, (0 if page.reached_end else None)
+            if page.reached_end:
+                self.total = RowCount(len(page.rows), exact=True)
+            self._fit_widths()
+            self.loaded = True
+        self._start_main(label, d, on_page)
+
+    def load_last(self) -> None:
+        d = self.db.fetch(self.view, None, forward=False, from_end=True, limit=FETCH)
+
+        def on_page(page):
+            self._replace(page.rows, page.marks, cursor=max(0, len(page.rows) - 1))
+            self.at_end, self.at_start = True, page.reached_end
+            self.after_last = 0
+            self.first_index = 0 if page.reached_end else self._index_from_total()
+            self._fit_widths()
+            self.loaded = True
+        self._start_main("reading the last rows", d, on_page)
+
+    def reload(self) -> None:
+        """Read the window again from its first row (the operator pressed r)."""
+        if not self.rows:
+            self.load_first()
+            self.refresh_count()
+            return
+        cursor, first_index = self.cursor, self.first_index
+        d = self.db.fetch(self.view, self.marks[0], forward=True, limit=FETCH, inclusive=True)
+
+        def on_page(page):
+            self._replace(page.rows, page.marks, cursor=min(cursor, max(0, len(page.rows) - 1)))
+            self.at_end = page.reached_end
+            self.first_index = first_index
+            self.after_last = 0 if page.reached_end else None
+        self._start_main("reading rows again", d, on_page)
+        self.total = None
+        self.refresh_count()
+
+    def _index_from_total(self) -> int | None:
+        if self.total is not None and self.total.exact and self.after_last is not None:
+            return self.total.rows - self.after_last - len(self.rows)
+        return None
+
+    def _replace(self, rows, marks, cursor: int) -> None:
+        self.base += len(self.rows) + KEEP     # a new sequence range: the grid scrolls afresh
+        self.rows, self.marks = list(rows), list(marks)
+        self.cursor = cursor
+
+    def refresh_count(self) -> None:
+        if self._count is not None:
+            old, self._count = self._count, None
+            old.cancel()
+        if self.view.filters:
+            d = self.db.count_rows(self.view)
+        else:
+            d = self.db.estimate_rows(self.table.name)
+        self._count = d
+        view = self.view
+
+        def got(count):
+            if self._count is not d:
+                return
+            self._count = None
+            if view is not self.view:
+                return
+            self.total = count
+            if self.first_index is None:
+                self.first_index = self._index_from_total()
+            if not count.exact:
+                self._refine_count()
+
+        def failed(failure):
+            if self._count is d:
+                self._count = None
+            return failure
+        d.addCallbacks(got, failed)
+        d.addErrback(self.on_error("counting rows"))
+        d.addBoth(self._changed)
+
+    def _refine_count(self) -> None:
+        d = self.db.count_rows(self.view)
+        self._count = d
+        view = self.view
+
+        def got(count):
+            if self._count is d:
+                self._count = None
+                if view is self.view:
+                    self.total = count
+                    if self.first_index is None:
+                        self.first_index = self._index_from_total()
+
+        def failed(failure):
+            if self._count is d:
+                self._count = None
+            return failure
+        d.addCallbacks(got, failed)
+        d.addErrback(self.on_error("counting rows"))
+        d.addBoth(self._changed)
+
+    # -- moving ------------------------------------------------------------------------------
+    def move(self, delta: int) -> None:
+        if not self.rows:
+            return
+        target = self.cursor + delta
+        if target >= len(self.rows):
+            self._pending_move = target - (len(self.rows) - 1) if not self.at_end else 0
+            target = len(self.rows) - 1
+        elif target < 0:
+            self._pending_move = target if not self.at_start else 0
+            target = 0
+        else:
+            self._pending_move = 0
+        self.cursor = target
+        self._prefetch()
+
+    def _prefetch(self) -> None:
+        margin = max(self.page_rows * 2, 50)
+        if not self.at_end and self._ahead is None and self._main is None and \
+                len(self.rows) - self.cursor <= margin:
+            self._fetch_ahead()
+        if not self.at_start and self._behind is None and self._main is None and self.cursor <= margin:
+            self._fetch_behind()
+
+    def _fetch_ahead(self) -> None:
+        d = self.db.fetch(self.view, self.marks[-1], forward=True, limit=FETCH)
+        self._ahead = d
+        view = self.view
+
+        def got(page):
+            if self._ahead is not d:
+                return
+            self._ahead = None
+            if view is not self.view:
+                return
+            self.rows.extend(page.rows)
+            self.marks.extend(page.marks)
+            self.at_end = page.reached_end
+            if page.reached_end:
+                self.after_last = 0
+                if self.first_index is not None:
+                    self.total = RowCount(self.first_index + len(self.rows), exact=True)
+            elif self.after_last is not None:
+                self.after_last = max(0, self.after_last - len(page.rows))
+            self._trim_front()
+            self._apply_pending()
+
+        def failed(failure):
+            if self._ahead is d:
+                self._ahead = None
+                self._pending_move = 0
+            return failure
+        d.addCallbacks(got, failed)
+        d.addErrback(self.on_error("reading rows"))
+        d.addBoth(self._changed)
+
+    def _fetch_behind(self) -> None:
+        d = self.db.fetch(self.view, self.marks[0], forward=False, limit=FETCH)
+        self._behind = d
+        view = self.view
+
+        def got(page):
+            if self._behind is not d:
+                return
+            self._behind = None
+            if view is not self.view:
+                return
+            n = len(page.rows)
+            self.rows[:0] = page.rows
+            self.marks[:0] = page.marks
+            self.base -= n
+            self.cursor += n
+            self.at_start = page.reached_end
+            if page.reached_end:
+                self.first_index = 0
+            elif self.first_index is not None:
+                self.first_index -= n
+            self._trim_back()
+            self._apply_pending()
+
+        def failed(failure):
+            if self._behind is d:
+                self._behind = None
+                self._pending_move = 0
+            return failure
+        d.addCallbacks(got, failed)
+        d.addErrback(self.on_error("reading rows"))
+        d.addBoth(self._changed)
+
+    def _apply_pending(self) -> None:
+        if self._pending_move:
+            delta, self._pending_move = self._pending_move, 0
+            self.move(delta)
+        else:
+            self._prefetch()
+
+    def _trim_front(self) -> None:
+        extra = len(self.rows) - KEEP
+        if extra > 0 and self.cursor - extra >= 0:
+            del self.rows[:extra]
+            del self.marks[:extra]
+            self.base += extra
+            self.cursor -= extra
+            self.at_start = False
+            if self.first_index is not None:
+                self.first_index += extra
+
+    def _trim_back(self) -> None:
+        extra = len(self.rows) - KEEP
+        if extra > 0 and len(self.rows) - extra > self.cursor:
+            del self.rows[-extra:]
+            del self.marks[-extra:]
+            self.at_end = False
+            if self.after_last is not None:
+                self.after_last += extra
+
+    # -- sort and filter ----------------------------------------------------------------------------
+    def sort_by(self, column: str) -> None:
+        order = self.view.order
+        descending = order.column == column and not order.descending
+        view = View(self.table, Order(column, descending), self.view.filters)
+        self._set_markers(view)
+        self.load_first(view, label=f"sorting by {column}")
+
+    def set_filter(self, condition, column: str) -> None:
+        filters = tuple(c for c in self.view.filters if c.column != column)
+        if condition is not None:
+            filters += (condition,)
+        view = View(self.table, self.view.order, filters)
+        self.total = None
+        self.load_first(view, label="filtering")
+        self._count_after_load(view)
+
+    def clear_filters(self) -> None:
+        view = View(self.table, self.view.order, ())
+        self.total = None
+        self.load_first(view, label="reading rows")
+        self._count_after_load(view)
+
+    def _count_after_load(self, view: View) -> None:
+        # The count waits for the first page: the operator wants rows first.
+        d = self._main
+        if d is None:
+            return
+
+        def then(result):
+            if self.view is view:
+                self.refresh_count()
+            return result
+        d.addBoth(then)
+
+    def _set_markers(self, view: View) -> None:
+        for gc in self.columns:
+            gc.marker = ""
+        if view.order.column is not None:
+            i = [c.name for c in self.table.columns].index(view.order.column)
+            self.columns[i].marker = " ▼" if view.order.descending else " ▲"
+
+    def restore_markers(self) -> None:
+        self._set_markers(self.view)
+
+    def _fit_widths(self) -> None:
+        """Fit column widths to the first rows seen, once: widths that jump while paging are worse."""
+        if self._widths_fitted or not self.rows:
+            return
+        self._widths_fitted = True
+        sample = self.rows[:FETCH]
+        for i, gc in enumerate(self.columns):
+            widest = max((display_width(one_line(r[i])) for r in sample), default=1)
+            gc.width = max(3, display_width(gc.name) + 2, min(widest, MAX_WIDTH))

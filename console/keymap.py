@@ -1,0 +1,76 @@
+"""The one key table: key dispatch, the help overlay and the command palette
+are all built from it (and the tests read it too).
+
+A binding applies on the screens it names, or everywhere with "*". A screen's
+own binding wins over a global one for the same key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Binding:
+    keys: tuple[str, ...]
+    command: str
+    help: str
+    screens: tuple[str, ...] = (ANY,)
+
+
+NAV = ("tables", "browse")
+
+BINDINGS: tuple[Binding, ...] = (
+    Binding(("?", "f1"), "help", "show the keys of this screen"),
+    Binding((":",), "palette", "command palette: screens and commands"),
+    Binding(("q",), "back", "back to the previous screen; quit from the home screen"),
+    Binding(("esc",), "escape", "cancel the running query, else go back"),
+    Binding(("ctrl c",), "quit", "quit rowdesk"),
+    Binding(("up", "k"), "up", "previous row", (*NAV, "record")),
+    Binding(("down", "j"), "down", "next row", (*NAV, "record")),
+    Binding(("page up", "ctrl b"), "page_up", "one page up", (*NAV, "record")),
+    Binding(("page down", "ctrl f", " "), "page_down", "one page down", (*NAV, "record")),
+    Binding(("home", "g"), "first", "first row", (*NAV, "record")),
+    Binding(("end", "G"), "last", "last row", (*NAV, "record")),
+    Binding(("left", "h"), "left", "previous column", ("browse",)),
+    Binding(("right", "l"), "right", "next column", ("browse",)),
+    Binding(("0",), "first_column", "first column", ("browse",)),
+    Binding(("$",), "last_column", "last column", ("browse",)),
+    Binding(("enter",), "open", "open the selected table", ("tables",)),
+    Binding(("enter",), "open", "show the whole row", ("browse",)),
+    Binding(("/",), "filter", "filter tables by name as you type", ("tables",)),
+    Binding(("/",), "filter", "filter on the current column (/ then ? for the syntax)", ("browse",)),
+    Binding(("F",), "clear_filters", "remove every filter", ("browse",)),
+    Binding(("s",), "sort", "sort by the current column; again: descending", ("browse",)),
+    Binding(("r",), "refresh", "read the rows again", (*NAV, "record")),
+    Binding(("n", "right", "l"), "next_record", "next row", ("record",)),
+    Binding(("p", "left", "h"), "previous_record", "previous row", ("record",)),
+)
+
+
+def bindings_for(screen: str) -> list[Binding]:
+    """Bindings active on *screen*, screen-specific first."""
+    own = [b for b in BINDINGS if screen in b.screens]
+    return own + [b for b in BINDINGS if ANY in b.screens]
+
+
+def command_for(screen: str, key: str) -> str | None:
+    for b in bindings_for(screen):
+        if key in b.keys:
+            return b.command
+    return None
+
+
+def keys_for(screen: str, command: str) -> tuple[str, ...]:
+    for b in bindings_for(screen):
+        if b.command == command:
+            return b.keys
+    return ()
+
+
+def key_label(key: str) -> str:
+    return {" ": "space", "page up": "PgUp", "page down": "PgDn", "esc": "Esc", "enter": "Enter",
+            "home": "Home", "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→",
+            "ctrl b": "^B", "ctrl f": "^F", "ctrl c": "^C", "f1": "F1"}.get(key, key)

@@ -1,0 +1,45 @@
+"""What every screen has: a widget, a status line, commands named after the keymap."""
+
+from __future__ import annotations
+
+import urwid
+
+
+class Screen:
+    name = ""             # registry key; also the keymap's screen name
+    title = ""
+    palette = False       # listed in the command palette (opens without arguments)
+    help_footer = ""      # extra text at the end of the help overlay
+
+    def __init__(self, app):
+        self.app = app
+        self.widget: urwid.Widget = urwid.SolidFill(" ")
+
+    def status_text(self) -> str:
+        return self.title
+
+    def busy_label(self) -> str:
+        return "working"
+
+    def command(self, name: str) -> bool:
+        """Run the command *name*; False when this screen has none by that name."""
+        method = getattr(self, "cmd_" + name, None)
+        if method is None:
+            return False
+        method()
+        return True
+
+    def cancel_work(self) -> bool:
+        """Cancel this screen's running queries; True when something was cancelled."""
+        return False
+
+    def on_show(self) -> None:
+        """The screen became the top of the stack (first time or again)."""
+
+    def on_close(self) -> None:
+        """The screen leaves the stack for good: stop its work."""
+        self.cancel_work()
+
+    def typed(self, key: str) -> bool:
+        """A key no binding claimed; True when the screen used it."""
+        return False

@@ -1,0 +1,224 @@
+"""Browsing one table: a virtual grid over keyset-paged rows."""
+
+from __future__ import annotations
+
+from console.browse_model import BrowseModel
+from console.registry import screen
+from console.screens.base import Screen
+from storage import filters
+from widgets.grid import GridView
+
+
+@screen
+class BrowseScreen(Screen):
+    name = "browse"
+    title = "Browse"
+    help_footer = ("Filter syntax (on the current column):\n  " + filters.HELP +
+                   "\n  text matches anywhere in the value; several columns can be filtered at once.")
+
+    def __init__(self, app, table_name: str):
+        super().__init__(app)
+        self.table_name = table_name
+        self.model: BrowseModel | None = None
+        self.grid: GridView | None = None
+        self.error: str | None = None
+        from urwid import Filler, Text
+
+        self.widget = Filler(Text(("type", f"  opening {table_name}…")), valign="top")
+        d = app.db.describe(table_name)
+        d.addCallback(app.deliver(self._described))
+        d.addErrback(app.deliver(self._describe_failed))
+
+    def _describe_failed(self, failure):
+        from urwid import Filler, Text
+
+        self.error = failure.getErrorMessage()
+        self.widget = Filler(Text(("error", f"  cannot open {self.table_name}: {self.error}")), valign="top")
+        self._install()
+        return self.app.failed(f"opening {self.table_name}")(failure)
+
+    def _described(self, table) -> None:
+        self.model = BrowseModel(self.app.db, table, self._model_changed, self.app.failed)
+        self.grid = GridView(self.model)
+        self.widget = self.grid
+        self._install()
+        self.model.open()
+        if table.read_only_reason:
+            self.app.message(f"{table.name} is read-only: {table.read_only_reason}")
+
+    def _install(self) -> None:
+        if self.app.stack and self.app.top is self:
+            self.app.body.original_widget = self.widget
+        self.app.update_status()
+
+    def _model_changed(self, _=None) -> None:
+        self.grid.changed()
+        top = self.app.top if self.app.stack else None
+        if top is not self and getattr(top, "browse", None) is self:
+            top.show()          # a record view on top follows the rows as they arrive
+        self.app.update_status()
+        self.app.request_redraw()
+
+    # -- status ---------------------------------------------------------------------------------
+    def status_text(self) -> str:
+        m = self.model
+        if m is None:
+            return f"{self.table_name} · {'error' if self.error else 'opening…'}"
+        parts = [m.table.name]
+        if m.table.type == "view":
+            parts.append("view")
+        order = m.view.order
+        if order.column is not None:
+            parts.append(f"sort {order.column} {'▼' if order.descending else '▲'}")
+        for cond in m.view.filters:
+            parts.append(f"filter {cond.label}")
+        if m.loaded and not m.rows:
+            parts.append("no rows" + (" match" if m.view.filters else ""))
+        elif m.rows:
+            pos = m.position()
+            total = m.total
+            where = f"row {pos + 1:,}" if pos is not None else "row ?"
+            if total is None or total.rows is None:
+                of = "…"
+            else:
+                of = f"{'' if total.exact else '~'}{total.rows:,}"
+            parts.append(f"{where} of {of}")
+            parts.append(f"col {m.col + 1}/{len(m.columns)}")
+        return " · ".join(parts)
+
+    def busy_label(self) -> str:
+        m = self.model
+        if m is not None and m.loading:
+            return m.loading
+        return "counting" if m is not None and m._count is not None else "reading"
+
+    # -- commands ---------------------------------------------------------------------------------
+    def _ready(self) -> bool:
+        return self.model is not None
+
+    def _move(self, delta: int) -> None:
+        if self._ready():
+            self.model.page_rows = self.grid.height
+            self.model.move(delta)
+            self.grid.changed()
+            self.app.update_status()
+
+    def cmd_up(self):
+        self._move(-1)
+
+    def cmd_down(self):
+        self._move(1)
+
+    def cmd_page_up(self):
+        self._move(-self.grid.height if self.grid else -20)
+
+    def cmd_page_down(self):
+        self._move(self.grid.height if self.grid else 20)
+
+    def cmd_first(self):
+        if self._ready():
+            if self.model.at_start:
+                self._move(-self.model.cursor)
+            else:
+                self.model.load_first()
+                self.app.update_status()
+
+    def cmd_last(self):
+        if self._ready():
+            if self.model.at_end:
+                self._move(len(self.model.rows))
+            else:
+                self.model.load_last()
+                self.app.update_status()
+
+    def _set_col(self, col: int) -> None:
+        if self._ready() and self.model.columns:
+            self.model.col = max(0, min(len(self.model.columns) - 1, col))
+            self.grid.changed()
+            self.app.update_status()
+
+    def cmd_left(self):
+        if self._ready():
+            self._set_col(self.model.col - 1)
+
+    def cmd_right(self):
+        if self._ready():
+            self._set_col(self.model.col + 1)
+
+    def cmd_first_column(self):
+        self._set_col(0)
+
+    def cmd_last_column(self):
+        if self._ready():
+            self._set_col(len(self.model.columns) - 1)
+
+    def cmd_sort(self):
+        if self._ready() and self.model.columns:
+            self.model.sort_by(self.model.table.columns[self.model.col].name)
+            self.grid.changed()
+            self.app.update_status()
+
+    def cmd_refresh(self):
+        if self._ready():
+            self.model.reload()
+            self.app.update_status()
+
+    def cmd_clear_filters(self):
+        if self._ready() and self.model.view.filters:
+            self.model.clear_filters()
+            self.app.update_status()
+
+    def cmd_filter(self):
+        if not self._ready() or not self.model.columns:
+            return
+        column = self.model.table.columns[self.model.col]
+        current = next((c for c in self.model.view.filters if c.column == column.name), None)
+        initial = _filter_text(current)
+
+        def done(text):
+            if text.strip() == "?":
+                self.app.cmd_help()
+                return
+            try:
+                condition = filters.parse_filter(text, column, self.app.db.dialect)
+            except filters.FilterError as e:
+                self.app.message(f"filter not applied: {e}", error=True)
+                return
+            if condition is None and current is None:
+                return
+            self.model.set_filter(condition, column.name)
+            self.app.update_status()
+        self.app.ask(f"filter {column.name} ({column.kind}): ", initial, on_done=done)
+
+    def cmd_open(self):
+        if self._ready() and self.model.rows:
+            from console.screens.record import RecordScreen
+
+            self.app.push(RecordScreen(self.app, self))
+
+    def cancel_work(self) -> bool:
+        if self.model is None:
+            return False
+        cancelled = self.model.cancel()
+        if cancelled:
+            self.model.restore_markers()
+            if self.grid is not None:
+                self.grid.changed()
+            self.app.update_status()
+        return cancelled
+
+
+def _filter_text(condition) -> str:
+    """The text that re-creates *condition* in the prompt (its label without the column name)."""
+    if condition is None:
+        return ""
+    label = condition.label[len(condition.column) + 1:]
+    if label.startswith("~ "):
+        return label[2:]
+    if label.startswith("!~ "):
+        return "!" + label[3:]
+    if label == "is null":
+        return "null"
+    if label == "is not null":
+        return "!null"
+    return label.replace(" ", "", 1)

@@ -1,0 +1,191 @@
+"""The home screen: every table and view with its row count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console.registry import screen
+from console.screens.base import Screen
+from storage.database import RowCount
+from widgets.grid import GridColumn, GridView
+
+
+@dataclass
+class _Entry:
+    name: str
+    type: str
+    count: RowCount | None = None
+
+    def row(self) -> tuple:
+        if self.count is None or self.count.rows is None:
+            shown = "…"
+        else:
+            shown = f"{'' if self.count.exact else '~'}{self.count.rows:,}"
+        return (self.name, self.type, shown)
+
+
+class _TableList:
+    """The grid's source: the (filtered) list of tables."""
+
+    def __init__(self):
+        self.entries: list[_Entry] = []
+        self.shown: list[_Entry] = []
+        self.needle = ""
+        self.columns = [GridColumn("table", 30), GridColumn("type", 5), GridColumn("rows", 14, right=True)]
+        self.rows: list[tuple] = []
+        self.base = 0
+        self.cursor = 0
+        self.col = 0
+
+    def refilter(self) -> None:
+        current = self.shown[self.cursor].name if self.shown else None
+        words = self.needle.lower().split()
+        self.shown = [e for e in self.entries if all(w in e.name.lower() for w in words)]
+        self.rows = [e.row() for e in self.shown]
+        names = [e.name for e in self.shown]
+        self.cursor = names.index(current) if current in names else 0
+        width = max([len(e.name) for e in self.entries] + [12])
+        self.columns[0].width = min(width, 60)
+
+    def update(self, entry: _Entry) -> None:
+        if entry in self.shown:
+            self.rows[self.shown.index(entry)] = entry.row()
+
+
+@screen
+class TablesScreen(Screen):
+    name = "tables"
+    title = "Tables"
+    palette = True
+
+    def __init__(self, app):
+        super().__init__(app)
+        self.list = _TableList()
+        self.grid = GridView(self.list)
+        self.widget = self.grid
+        self.loaded = False
+        self._counting = None
+        self._pending_open: str | None = None
+        self.load()
+
+    # -- loading --------------------------------------------------------------------
+    def load(self) -> None:
+        d = self.app.db.tables()
+        d.addCallback(self.app.deliver(self._got_tables))
+        d.addErrback(self.app.failed("reading the list of tables"))
+
+    def _got_tables(self, tables) -> None:
+        self.loaded = True
+        old = {e.name: e for e in self.list.entries}
+        self.list.entries = [old.get(t.name) or _Entry(t.name, t.type) for t in tables]
+        self.app.table_names = [t.name for t in tables]
+        self.list.refilter()
+        self.grid.changed()
+        self.app.update_status()
+        if self._pending_open:
+            name, self._pending_open = self._pending_open, None
+            self.command_open_table(name)
+        self._count_next()
+
+    def _count_next(self) -> None:
+        """Counts run one at a time: estimates first, then exact counts in the background."""
+        if self._counting is not None:
+            return
+        entry = next((e for e in self.list.entries if e.count is None), None)
+        if entry is not None:
+            d = self.app.db.estimate_rows(entry.name)
+        else:
+            entry = next((e for e in self.list.entries if e.count is not None and not e.count.exact), None)
+            if entry is None:
+                return
+            d = self.app.db.count_rows_of(entry.name)
+        self._counting = d
+
+        def got(count):
+            self._counting = None
+            entry.count = count
+            self.list.update(entry)
+            self.grid.changed()
+            self._count_next()
+
+        def failed(failure):
+            self._counting = None
+            entry.count = RowCount(None, exact=True)    # do not retry forever
+            self.list.update(entry)
+            return failure
+        d.addCallbacks(self.app.deliver(got), failed)
+        d.addErrback(self.app.failed(f"counting the rows of {entry.name}"))
+
+    def cancel_work(self) -> bool:
+        if self._counting is not None:
+            d, self._counting = self._counting, None
+            d.cancel()
+            return True
+        return False
+
+    def busy_label(self) -> str:
+        return "counting rows" if self._counting is not None else "reading"
+
+    def status_text(self) -> str:
+        n, shown = len(self.list.entries), len(self.list.shown)
+        if not self.loaded:
+            return "reading the schema…"
+        text = f"{n} tables and views" if shown == n else f"{shown} of {n} tables match “{self.list.needle}”"
+        if n == 0:
+            text = "this database has no tables"
+        return text
+
+    # -- commands -------------------------------------------------------------------------
+    def _move(self, delta: int) -> None:
+        if self.list.rows:
+            self.list.cursor = max(0, min(len(self.list.rows) - 1, self.list.cursor + delta))
+            self.grid.changed()
+
+    def cmd_up(self):
+        self._move(-1)
+
+    def cmd_down(self):
+        self._move(1)
+
+    def cmd_page_up(self):
+        self._move(-self.grid.height)
+
+    def cmd_page_down(self):
+        self._move(self.grid.height)
+
+    def cmd_first(self):
+        self._move(-len(self.list.rows))
+
+    def cmd_last(self):
+        self._move(len(self.list.rows))
+
+    def cmd_refresh(self):
+        for e in self.list.entries:
+            e.count = None
+        self.cancel_work()
+        self.load()
+
+    def cmd_open(self):
+        if self.list.shown:
+            self.command_open_table(self.list.shown[self.list.cursor].name)
+
+    def command_open_table(self, name: str) -> None:
+        if not self.loaded:
+            self._pending_open = name
+            return
+        from console.screens.browse import BrowseScreen
+
+        self.app.push(BrowseScreen(self.app, name))
+
+    def cmd_filter(self):
+        before = self.list.needle
+
+        def change(text):
+            self.list.needle = text
+            self.list.refilter()
+            self.grid.changed()
+            self.app.update_status()
+
+        def cancel():
+            change(before)
+        self.app.ask("table name: ", before, on_done=change, on_change=change, on_cancel=cancel)

@@ -1,0 +1,146 @@
+"""One open database: its SQLObject connection, worker threads, and every
+query the console needs, each returning a Deferred (see `storage.jobs`)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from storage import paging, schema
+from storage.dialect import SQLITE, Dialect
+from storage.jobs import Job, Worker, threaded
+from storage.models import build_model, new_registry_name
+from storage.sqlite_backend import RowdeskSQLiteConnection
+from storage.targets import Target
+
+log = logging.getLogger(__name__)
+
+# Below this many rows an exact count is cheap enough to run at once.
+CHEAP_COUNT = 200_000
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    name: str
+    type: str                  # "table" or "view"
+
+
+@dataclass(frozen=True)
+class RowCount:
+    rows: int | None
+    exact: bool
+
+
+class Database:
+    def __init__(self, target: Target, reactor, *, threads: int = 3):
+        self.target = target
+        self.reactor = reactor
+        self.dialect: Dialect = SQLITE
+        self.connection = RowdeskSQLiteConnection(target.path, read_only=target.read_only)
+        self.registry = new_registry_name()
+        self.worker = Worker(reactor, "sqlite", threads=threads)
+        self._tables: dict[str, schema.Table] = {}
+        self.models: dict[str, type] = {}
+
+    @property
+    def display(self) -> str:
+        return self.target.display
+
+    @property
+    def read_only(self) -> bool:
+        return self.target.read_only
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.connection.close()
+
+    # -- running statements ---------------------------------------------------------
+    def _interrupt(self, raw) -> None:
+        raw.interrupt()
+
+    def _query(self, job: Job, sql: str, params=(), *, limit: int | None = None) -> list[tuple]:
+        """Run one statement on this thread's connection, cancellable through *job*."""
+        raw = self.connection.getConnection()
+        try:
+            job.attach(raw, self._interrupt)
+            started = time.perf_counter()
+            try:
+                cur = raw.execute(sql, params)
+                rows = cur.fetchmany(limit) if limit is not None else cur.fetchall()
+                cur.close()
+            finally:
+                job.detach()
+            log.debug("%.1f ms %s %r", (time.perf_counter() - started) * 1000, sql, params)
+            return rows
+        except sqlite3.OperationalError as e:
+            if job.cancelled and "interrupt" in str(e):
+                job.check()
+            raise
+        finally:
+            self.connection.releaseConnection(raw)
+
+    # -- catalogue ----------------------------------------------------------------
+    @threaded("list tables")
+    def tables(self, job: Job) -> list[TableEntry]:
+        raw = self.connection.getConnection()
+        try:
+            return [TableEntry(n, t) for n, t in schema.sqlite_tables(raw)]
+        finally:
+            self.connection.releaseConnection(raw)
+
+    def _describe(self, name: str) -> schema.Table:
+        if name not in self._tables:
+            raw = self.connection.getConnection()
+            try:
+                kinds = dict(schema.sqlite_tables(raw))
+                if name not in kinds:
+                    raise KeyError(f"no table named {name!r}")
+                table = schema.sqlite_table(raw, name, kinds[name])
+            finally:
+                self.connection.releaseConnection(raw)
+            try:
+                model = build_model(table, self.connection, self.registry)
+            except Exception as e:   # noqa: BLE001 - an odd schema must not stop browsing
+                log.warning("no SQLObject class for %s: %s", name, e)
+                model = None
+            if model is not None:
+                self.models[name] = model
+            elif table.read_only_reason is None:
+                table = schema.Table(**{**table.__dict__, "read_only_reason": "SQLObject could not map it"})
+            self._tables[name] = table
+        return self._tables[name]
+
+    @threaded("read schema")
+    def describe(self, job: Job, name: str) -> schema.Table:
+        return self._describe(name)
+
+    @threaded("estimate rows")
+    def estimate_rows(self, job: Job, name: str) -> RowCount:
+        """Exact when cheap, else an upper bound from the rowid (instant)."""
+        table = self._describe(name)
+        if table.rowid_sql:
+            high = self._query(job, f"SELECT max({table.rowid_sql}) FROM {self.dialect.quote(name)}")[0][0]
+            if high is not None and high > CHEAP_COUNT:
+                return RowCount(high, exact=False)
+            if high is None:
+                return RowCount(0, exact=True)
+        return self.count_rows.in_thread(self, job, paging.View(table))
+
+    @threaded("count rows")
+    def count_rows(self, job: Job, view: paging.View) -> RowCount:
+        sql, params = paging.Plan(view, self.dialect).count_sql()
+        return RowCount(self._query(job, sql, params)[0][0], exact=True)
+
+    # -- rows ---------------------------------------------------------------------
+    @threaded("read rows")
+    def fetch(self, job: Job, view: paging.View, mark: tuple | None, *, forward: bool = True, limit: int = 200,
+              inclusive: bool = False, from_end: bool = False) -> paging.Page:
+        plan = paging.Plan(view, self.dialect)
+        return paging.fetch(lambda sql, params: self._query(job, sql, params, limit=limit), plan, mark,
+                            forward=forward, limit=limit, inclusive=inclusive, from_end=from_end)
+
+    @threaded("count rows")
+    def count_rows_of(self, job: Job, name: str) -> RowCount:
+        return self.count_rows.in_thread(self, job, paging.View(self._describe(name)))

@@ -1,0 +1,84 @@
+"""SQLObject classes built from rowdesk's own reading of the schema.
+
+One class registry per open database (class names must be unique per
+registry). Tables that SQLObject cannot map (views, composite or missing
+primary keys) get no class; they are still browsed, read-only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import sqlobject as so
+
+from storage.schema import Column, Table, decimal_size
+
+_registry_ids = itertools.count(1)
+
+
+def new_registry_name() -> str:
+    return f"rowdesk-db-{next(_registry_ids)}"
+
+
+def _col_class(col: Column):
+    kw = {"dbName": col.name, "default": None if col.nullable else so.col.NoDefault, "notNone": not col.nullable}
+    if col.kind == "int":
+        return so.IntCol(**kw)
+    if col.kind == "float":
+        return so.FloatCol(**kw)
+    if col.kind == "decimal":
+        size, precision = decimal_size(col.declared)
+        return so.DecimalCol(size=size, precision=precision, **kw)
+    if col.kind == "bool":
+        return so.BoolCol(**kw)
+    if col.kind == "date":
+        return so.DateCol(**kw)
+    if col.kind == "datetime":
+        return so.DateTimeCol(**kw)
+    if col.kind == "time":
+        return so.TimeCol(**kw)
+    if col.kind == "blob":
+        return so.BLOBCol(**kw)
+    if col.kind == "json":
+        return so.JSONCol(**kw)
+    return so.UnicodeCol(**kw)
+
+
+def _attr_name(name: str, used: set[str]) -> str:
+    base = re.sub(r"\W", "_", name)
+    if not base or base[0].isdigit() or base.startswith("_"):
+        base = "c_" + base.lstrip("_")
+    # Leave SQLObject's own attribute names alone.
+    if base in {"id", "sqlmeta", "set", "get", "select", "delete", "destroySelf", "sync", "expire"}:
+        base = "c_" + base
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}_{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def build_model(table: Table, connection, registry: str):
+    """Return an SQLObject class for *table*, or None when it cannot be mapped."""
+    if table.read_only_reason is not None:
+        return None
+    pk_name = table.primary_key[0]
+    pk_col = table.column(pk_name)
+    meta = type("sqlmeta", (), {
+        "table": table.name,
+        "idName": pk_name,
+        "idType": int if pk_col.kind == "int" else str,
+        "registry": registry,
+        "fromDatabase": False,
+        "lazyUpdate": False,
+        "cacheValues": False,
+    })
+    attrs: dict = {"sqlmeta": meta, "_connection": connection}
+    used: set[str] = set()
+    for col in table.columns:
+        if col.name == pk_name:
+            continue
+        attrs[_attr_name(col.name, used)] = _col_class(col)
+    class_name = "T_" + re.sub(r"\W", "_", table.name)
+    return type(class_name, (so.SQLObject,), attrs)

@@ -1,0 +1,192 @@
+"""What rowdesk knows about a table: columns, kinds, keys, indexes, references.
+
+Read from the database's own catalogue (SQLite `PRAGMA`s here), because
+SQLObject's `fromDatabase` misses primary-key names, foreign keys and most
+types (see PITFALLS.md). Plain data, safe to hand to the reactor thread.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Display/validation families of column types.
+NUMERIC_KINDS = frozenset({"int", "float", "decimal"})
+KINDS = NUMERIC_KINDS | {"text", "bool", "date", "datetime", "time", "blob", "json", "any"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    declared: str                 # the type as declared, e.g. "VARCHAR(80)"
+    kind: str                     # one of KINDS
+    nullable: bool = True
+    default: str | None = None
+    pk_position: int = 0          # 1-based position in the primary key, 0 if not part of it
+    references: tuple[str, str] | None = None   # (table, column) of a foreign key
+    indexed: bool = False         # leading column of an index: sorting/filtering on it is cheap
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    type: str                                     # "table" or "view"
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    # Columns that order rows uniquely for keyset paging. Either real columns,
+    # or a hidden rowid alias (`rowid_alias`) fetched after the visible columns.
+    key: tuple[str, ...] = ()
+    rowid_alias: str | None = None
+    read_only_reason: str | None = None          # why rowdesk will not write to it
+    rowid_sql: str | None = None                 # SQL for SQLite's rowid, when the table has one
+    notes: tuple[str, ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+_DECIMAL_ARGS = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
+
+
+def kind_of(declared: str) -> str:
+    """Map a declared SQL type to a kind, following SQLite's affinity rules
+    where they apply and recognising the usual names of other databases."""
+    t = declared.upper()
+    if not t:
+        return "any"
+    if "BOOL" in t:
+        return "bool"
+    if "INT" in t:
+        return "int"
+    if "DATETIME" in t or "TIMESTAMP" in t:
+        return "datetime"
+    if "DATE" in t:
+        return "date"
+    if t.startswith("TIME"):
+        return "time"
+    if "JSON" in t:
+        return "json"
+    if any(s in t for s in ("CHAR", "CLOB", "TEXT", "UUID", "ENUM")):
+        return "text"
+    if "BLOB" in t or "BYTEA" in t or "BINARY" in t:
+        return "blob"
+    if any(s in t for s in ("REAL", "FLOA", "DOUB")):
+        return "float"
+    if "NUMERIC" in t or "DECIMAL" in t or "MONEY" in t:
+        return "decimal"
+    return "any"
+
+
+def decimal_size(declared: str) -> tuple[int, int]:
+    """(precision, scale) of a DECIMAL(p, s) declaration; (18, 4) when not given."""
+    m = _DECIMAL_ARGS.search(declared)
+    if not m:
+        return 18, 4
+    return int(m.group(1)), int(m.group(2) or 0)
+
+
+def quote_sqlite(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sqlite_tables(raw) -> list[tuple[str, str]]:
+    """(name, type) of every user table and view, in name order."""
+    rows = raw.execute(
+        "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%' ORDER BY name COLLATE NOCASE"
+    ).fetchall()
+    return [(name, kind) for name, kind in rows]
+
+
+def sqlite_table(raw, name: str, kind: str) -> Table:
+    """Introspect one SQLite table or view on the raw connection *raw*."""
+    q = quote_sqlite(name)
+    info = raw.execute(f"PRAGMA table_xinfo({q})").fetchall()
+    # table_xinfo: cid, name, type, notnull, dflt_value, pk, hidden (hidden 1 = virtual-table hidden column)
+    fks = {}
+    for row in raw.execute(f"PRAGMA foreign_key_list({q})").fetchall():
+        # id, seq, table, from, to, on_update, on_delete, match
+        fks[row[3]] = (row[2], row[4])
+    indexed = _leading_index_columns(raw, q)
+    columns = []
+    pk = []
+    for _cid, cname, ctype, notnull, default, pkpos, hidden in info:
+        if hidden == 1:
+            continue
+        if pkpos:
+            pk.append((pkpos, cname))
+        columns.append(Column(
+            name=cname, declared=ctype or "", kind=kind_of(ctype or ""), nullable=not notnull and not pkpos,
+            default=default, pk_position=pkpos, references=fks.get(cname),
+            indexed=cname in indexed or pkpos == 1,
+        ))
+    primary_key = tuple(c for _, c in sorted(pk))
+    rowid = _rowid_alias(raw, q, {c.name.lower() for c in columns}) if kind == "table" else None
+    if rowid is not None:
+        int_pk = len(primary_key) == 1 and _is_integer_pk(columns, primary_key[0])
+        # An INTEGER PRIMARY KEY *is* the rowid; otherwise page on the hidden rowid,
+        # which every index carries, so "ORDER BY col, rowid" still walks an index.
+        key, alias = (primary_key, None) if int_pk else ((rowid,), rowid)
+        rowid_sql = quote_sqlite(primary_key[0]) if int_pk else rowid
+    elif primary_key:
+        key, alias, rowid_sql = primary_key, None, None            # WITHOUT ROWID table
+    else:
+        key, alias, rowid_sql = (), None, None                     # a view: no stable key
+    return Table(
+        name=name, type=kind, columns=tuple(columns), primary_key=primary_key, key=key, rowid_alias=alias,
+        read_only_reason=_read_only_reason(kind, primary_key), rowid_sql=rowid_sql,
+    )
+
+
+def _is_integer_pk(columns: list[Column], name: str) -> bool:
+    for c in columns:
+        if c.name == name:
+            return c.declared.strip().upper() == "INTEGER"
+    return False
+
+
+def _rowid_alias(raw, qname: str, taken: set[str]) -> str | None:
+    import sqlite3
+
+    for alias in ("_rowid_", "rowid", "oid"):
+        if alias in taken:
+            continue
+        try:
+            raw.execute(f"SELECT {alias} FROM {qname} LIMIT 0")
+        except sqlite3.OperationalError:
+            return None       # WITHOUT ROWID
+        return alias
+    return None
+
+
+def _leading_index_columns(raw, qname: str) -> set[str]:
+    lead = set()
+    for row in raw.execute(f"PRAGMA index_list({qname})").fetchall():
+        # seq, name, unique, origin, partial
+        if row[4]:
+            continue      # a partial index does not serve every query
+        cols = raw.execute(f"PRAGMA index_info({quote_sqlite(row[1])})").fetchall()
+        if cols and cols[0][2] is not None:
+            lead.add(cols[0][2])
+    return lead
+
+
+def _read_only_reason(kind: str, primary_key: tuple[str, ...]) -> str | None:
+    if kind == "view":
+        return "a view: rows have no identity to write back to"
+    if not primary_key:
+        return "no primary key: a row cannot be identified safely"
+    if len(primary_key) > 1:
+        return f"composite primary key ({', '.join(primary_key)}): SQLObject maps single-column keys only"
+    return None

@@ -1,0 +1,89 @@
+"""Boxes drawn over the current screen: the key help and the command palette."""
+
+from __future__ import annotations
+
+import urwid
+
+from widgets.cells import display_width
+
+
+def _box(body: urwid.Widget, title: str) -> urwid.Widget:
+    return urwid.AttrMap(urwid.LineBox(body, title=title, title_attr="dialog title"), "dialog")
+
+
+class HelpView(urwid.WidgetWrap):
+    """Sections of (keys, what they do); scrolls with the usual keys."""
+
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]], footer: str = ""):
+        width = max((display_width(k) for _, rows in sections for k, _ in rows), default=4) + 2
+        items: list[urwid.Widget] = []
+        for title, rows in sections:
+            if items:
+                items.append(urwid.Divider())
+            items.append(urwid.Text(("dialog title", title)))
+            for keys, text in rows:
+                items.append(urwid.Columns([(width, urwid.Text(("key", keys))), urwid.Text(text)]))
+        if footer:
+            items += [urwid.Divider(), urwid.Text(footer)]
+        self.listbox = urwid.ListBox(urwid.SimpleFocusListWalker(items))
+        super().__init__(_box(self.listbox, "Keys · Esc or ? closes"))
+
+    def keypress(self, size, key):
+        key = {"j": "down", "k": "up", " ": "page down", "g": "home", "G": "end"}.get(key, key)
+        return super().keypress(size, key)
+
+
+class Picker(urwid.WidgetWrap):
+    """A list narrowed as you type; Enter picks the focused entry.
+
+    items: (label, hint, value); on_pick(value) is called on Enter.
+    """
+
+    def __init__(self, title: str, items: list[tuple[str, str, object]], on_pick, on_cancel):
+        self._items = items
+        self._on_pick, self._on_cancel = on_pick, on_cancel
+        self.edit = urwid.Edit(("key", "> "))
+        self.walker = urwid.SimpleFocusListWalker([])
+        self._fill("")
+        body = urwid.Frame(urwid.ListBox(self.walker), header=urwid.Pile([self.edit, urwid.Divider("─")]))
+        super().__init__(_box(body, title))
+
+    def _fill(self, needle: str) -> None:
+        words = needle.lower().split()
+        width = max((display_width(label) for label, _, _ in self._items), default=10) + 2
+        rows = []
+        for label, hint, value in self._items:
+            hay = f"{label} {hint}".lower()
+            if all(w in hay for w in words):
+                row = urwid.Columns([(width, urwid.Text(label)), urwid.Text(("type", hint), align="right")])
+                row.value = value
+                rows.append(urwid.AttrMap(row, None, "dialog focus"))
+        if not rows:
+            rows.append(urwid.Text(("type", "  nothing matches")))
+        self.walker[:] = rows
+
+    @property
+    def matches(self) -> list[object]:
+        return [w.original_widget.value for w in self.walker if isinstance(w, urwid.AttrMap)]
+
+    def keypress(self, size, key):
+        if key == "esc":
+            self._on_cancel()
+            return None
+        if key == "enter":
+            focus = self.walker.get_focus()[0]
+            if isinstance(focus, urwid.AttrMap):
+                self._on_pick(focus.original_widget.value)
+            return None
+        if key in ("up", "down", "page up", "page down"):
+            return super().keypress(size, key)
+        before = self.edit.edit_text
+        self.edit.keypress((size[0],), key)
+        if self.edit.edit_text != before:
+            self._fill(self.edit.edit_text)
+        return None
+
+
+def centered(top: urwid.Widget, bottom: urwid.Widget, width: int = 72, height: int = 80) -> urwid.Overlay:
+    return urwid.Overlay(top, bottom, align="center", width=(urwid.RELATIVE, width) if width <= 100 else width,
+                         valign="middle", height=(urwid.RELATIVE, height), min_width=30, min_height=6)

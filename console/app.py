@@ -12,6 +12,7 @@ after a thread's Deferred on its own.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import urwid
@@ -63,7 +64,7 @@ class App:
         event_loop = urwid.TwistedEventLoop(reactor=reactor, manage_reactor=manage_reactor)
         self.loop = urwid.MainLoop(_Root(self, self.frame), themes.palette(theme), screen=display,
                                    event_loop=event_loop, handle_mouse=False)
-        if theme != "mono":
+        if theme != "mono" and _terminal_has_256_colours() and hasattr(self.loop.screen, "set_terminal_properties"):
             self.loop.screen.set_terminal_properties(colors=256)
         db.worker.listeners.append(self._busy_changed)
 
@@ -142,6 +143,8 @@ class App:
             self.request_redraw()
 
     def _spin(self) -> None:
+        if self.stack:
+            self.status.busy_label = self.top.busy_label()
         self.status.tick()
         self._spin_handle = self.loop.event_loop.alarm(SPIN_INTERVAL, self._spin)
 
@@ -210,17 +213,7 @@ class App:
         def rows(bindings):
             return [(" ".join(keymap.key_label(k) for k in b.keys), b.help) for b in bindings]
         sections = [(top.title, rows(own)), ("Everywhere", rows(common))]
-        help_view = HelpView(sections, top.help_footer)
-        help_view.keypress = self._help_keys(help_view.keypress)
-        self.open_overlay(help_view)
-
-    def _help_keys(self, inner):
-        def keypress(size, key):
-            if key in ("esc", "?", "q", "f1"):
-                self.close_overlay()
-                return None
-            return inner(size, key)
-        return keypress
+        self.open_overlay(HelpView(sections, top.help_footer, on_close=self.close_overlay))
 
     def cmd_palette(self) -> None:
         items: list[tuple[str, str, object]] = []
@@ -301,6 +294,10 @@ class App:
         self.prompt = None
         self.status.hide_prompt()
         self.frame.focus_position = "body"
+
+
+def _terminal_has_256_colours() -> bool:
+    return "256" in os.environ.get("TERM", "") or os.environ.get("COLORTERM", "") in ("truecolor", "24bit")
 
 
 def print_error(text: str) -> None:

@@ -9,10 +9,11 @@ came from the bottom); with an exact total either gives the other.
 
 from __future__ import annotations
 
+from console.formatting import formatter
 from storage.database import RowCount
 from storage.paging import Order, View
 from storage.schema import Table
-from widgets.cells import display_width, one_line
+from widgets.cells import display_width
 from widgets.grid import GridColumn
 
 FETCH = 200          # rows per query
@@ -27,7 +28,8 @@ class BrowseModel:
         self.view = View(table)
         self.on_change = on_change          # called (on the reactor thread) after any change
         self.on_error = on_error            # errback factory: on_error(doing) -> errback
-        self.columns = [GridColumn(c.name, max(3, display_width(c.name)), right=c.numeric) for c in table.columns]
+        self.columns = [GridColumn(c.name, max(3, display_width(c.name)), right=c.numeric, format=formatter(c))
+                        for c in table.columns]
         self.rows: list[tuple] = []
         self.marks: list[tuple] = []
         self.base = 0
@@ -383,5 +385,5 @@ class BrowseModel:
         self._widths_fitted = True
         sample = self.rows[:FETCH]
         for i, gc in enumerate(self.columns):
-            widest = max((display_width(one_line(r[i])) for r in sample), default=1)
+            widest = max((display_width(gc.format(r[i]) if r[i] is not None else "∅") for r in sample), default=1)
             gc.width = max(3, display_width(gc.name) + 2, min(widest, MAX_WIDTH))

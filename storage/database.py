@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ class Database:
         self.registry = new_registry_name()
         self.worker = Worker(reactor, "sqlite", threads=threads)
         self._tables: dict[str, schema.Table] = {}
+        self._describe_lock = threading.Lock()
         self.models: dict[str, type] = {}
 
     @property
@@ -65,12 +67,16 @@ class Database:
         raw = self.connection.getConnection()
         try:
             job.attach(raw, self._interrupt)
+            # SQLite drops an interrupt() that arrives before the statement starts
+            # (nothing runs yet): the progress handler stops a cancelled job anyway.
+            raw.set_progress_handler(lambda: job.cancelled, 10_000)
             started = time.perf_counter()
             try:
                 cur = raw.execute(sql, params)
                 rows = cur.fetchmany(limit) if limit is not None else cur.fetchall()
                 cur.close()
             finally:
+                raw.set_progress_handler(None, 0)
                 job.detach()
             log.debug("%.1f ms %s %r", (time.perf_counter() - started) * 1000, sql, params)
             return rows
@@ -91,6 +97,12 @@ class Database:
             self.connection.releaseConnection(raw)
 
     def _describe(self, name: str) -> schema.Table:
+        # One at a time: two threads describing the same table at once would both
+        # build its SQLObject class, and the registry refuses the second one.
+        with self._describe_lock:
+            return self._describe_locked(name)
+
+    def _describe_locked(self, name: str) -> schema.Table:
         if name not in self._tables:
             raw = self.connection.getConnection()
             try:
@@ -118,8 +130,13 @@ class Database:
 
     @threaded("estimate rows")
     def estimate_rows(self, job: Job, name: str) -> RowCount:
-        """Exact when cheap, else an upper bound from the rowid (instant)."""
+        """Exact when cheap, else an upper bound from the rowid (instant).
+
+        A view is not counted here: its count runs the view's whole query,
+        which can take any time. Its rows are None until counted on demand."""
         table = self._describe(name)
+        if table.type == "view":
+            return RowCount(None, exact=False)
         if table.rowid_sql:
             high = self._query(job, f"SELECT max({table.rowid_sql}) FROM {self.dialect.quote(name)}")[0][0]
             if high is not None and high > CHEAP_COUNT:

@@ -26,7 +26,9 @@ class Dialect:
         return sql.replace("%", "%%").replace("?", "%s")
 
 
-SQLITE = Dialect("sqlite", '"', "qmark", row_values_indexed=True, nulls_first_ascending=True)
+# SQLite's LIKE folds the case of ASCII letters only ("ça" does not match "Ça").
+SQLITE = Dialect("sqlite", '"', "qmark", row_values_indexed=True, nulls_first_ascending=True,
+                 like_case_insensitive=False)
 POSTGRES = Dialect("postgres", '"', "format", row_values_indexed=True, nulls_first_ascending=False)
 # MariaDB never uses an index for row-value comparisons: see PITFALLS.md.
 MYSQL = Dialect("mysql", "`", "format", row_values_indexed=False, nulls_first_ascending=True)

@@ -64,6 +64,8 @@ def convert(value: str, col: Column):
         if kind == "datetime":
             # A date alone is allowed: "> 2024-05-01" means after midnight.
             return dt.datetime.fromisoformat(value).isoformat(sep=" ")
+        if kind == "time":
+            return dt.time.fromisoformat(value).isoformat()
     except (ValueError, decimal.InvalidOperation):
         raise FilterError(f"{value!r} is not a valid {kind} for column {col.name}") from None
     return value
@@ -88,8 +90,8 @@ def parse_filter(text: str, col: Column, dialect: Dialect) -> Condition | None:
             return Condition(col.name, f"{q} IS NOT NULL", (), f"{col.name} is not null")
         for op in OPERATORS:
             if raw.startswith(op):
-                operand, _ = _unquote(raw[len(op):].strip())
-                if operand == "" :
+                operand, quoted_operand = _unquote(raw[len(op):].strip())
+                if operand == "" and not quoted_operand:     # ="" is the empty string
                     raise FilterError(f"{op} needs a value, e.g. {op}42")
                 sql_op = "<>" if op == "!=" else op
                 return Condition(col.name, f"{q} {sql_op} ?", (convert(operand, col),), f"{col.name} {op} {operand}")

@@ -11,8 +11,9 @@ import itertools
 import re
 
 import sqlobject as so
+from sqlobject import classregistry
 
-from storage.schema import Column, Table, decimal_size
+from storage.schema import Column, Table, decimal_size, quote_sqlite
 
 _registry_ids = itertools.count(1)
 
@@ -22,7 +23,8 @@ def new_registry_name() -> str:
 
 
 def _col_class(col: Column):
-    kw = {"dbName": col.name, "default": None if col.nullable else so.col.NoDefault, "notNone": not col.nullable}
+    kw = {"dbName": quote_sqlite(col.name), "default": None if col.nullable else so.col.NoDefault,
+          "notNone": not col.nullable}
     if col.kind == "int":
         return so.IntCol(**kw)
     if col.kind == "float":
@@ -66,8 +68,10 @@ def build_model(table: Table, connection, registry: str):
     pk_name = table.primary_key[0]
     pk_col = table.column(pk_name)
     meta = type("sqlmeta", (), {
-        "table": table.name,
-        "idName": pk_name,
+        # SQLObject puts names into SQL as given: quoted, a space, a quote, a
+        # keyword ("order") or a capital letter cannot break its statements.
+        "table": quote_sqlite(table.name),
+        "idName": quote_sqlite(pk_name),
         "idType": int if pk_col.kind == "int" else str,
         "registry": registry,
         "fromDatabase": False,
@@ -80,5 +84,11 @@ def build_model(table: Table, connection, registry: str):
         if col.name == pk_name:
             continue
         attrs[_attr_name(col.name, used)] = _col_class(col)
-    class_name = "T_" + re.sub(r"\W", "_", table.name)
+    # "order-items" and "order_items" give the same class name, and the registry
+    # refuses a second class of one name: number the later ones.
+    base = class_name = "T_" + re.sub(r"\W", "_", table.name)
+    taken = classregistry.registry(registry).classes
+    n = 2
+    while class_name in taken:
+        class_name, n = f"{base}_{n}", n + 1
     return type(class_name, (so.SQLObject,), attrs)

@@ -134,6 +134,12 @@ class Plan:
         where = [c.sql for c in self.view.filters]
         params = [p for c in self.view.filters for p in c.params]
         sql = self.select + (" WHERE " + " AND ".join(where) if where else "")
+        if self.sort_sql is not None:
+            # The operator's sort, then every column: with ties left to the
+            # planner, LIMIT/OFFSET pages could repeat or skip rows.
+            direction = " DESC" if self.desc else ""
+            tie_break = [self.d.quote(c.name) for c in self.view.table.columns]
+            sql += " ORDER BY " + ", ".join([self.sort_sql + direction, *tie_break])
         return self.d.placeholders(sql + f" LIMIT {int(limit)} OFFSET {int(offset)}"), params
 
     def count_sql(self):

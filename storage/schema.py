@@ -8,7 +8,7 @@ types (see PITFALLS.md). Plain data, safe to hand to the reactor thread.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Display/validation families of column types.
 NUMERIC_KINDS = frozenset({"int", "float", "decimal"})
@@ -104,7 +104,8 @@ def sqlite_tables(raw) -> list[tuple[str, str]]:
     """(name, type) of every user table and view, in name order."""
     rows = raw.execute(
         "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
-        "AND name NOT LIKE 'sqlite_%' ORDER BY name COLLATE NOCASE"
+        # "_" is a LIKE wildcard: unescaped, it would hide user tables such as "sqlite1_data".
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name COLLATE NOCASE"
     ).fetchall()
     return [(name, kind) for name, kind in rows]
 
@@ -117,7 +118,8 @@ def sqlite_table(raw, name: str, kind: str) -> Table:
     fks = {}
     for row in raw.execute(f"PRAGMA foreign_key_list({q})").fetchall():
         # id, seq, table, from, to, on_update, on_delete, match
-        fks[row[3]] = (row[2], row[4])
+        # "to" is NULL for "REFERENCES parent" without a column: the parent's primary key.
+        fks[row[3]] = (row[2], row[4] if row[4] is not None else _primary_key_column(raw, row[2], row[1]))
     indexed = _leading_index_columns(raw, q)
     columns = []
     pk = []
@@ -135,6 +137,12 @@ def sqlite_table(raw, name: str, kind: str) -> Table:
     rowid = _rowid_alias(raw, q, {c.name.lower() for c in columns}) if kind == "table" else None
     if rowid is not None:
         int_pk = len(primary_key) == 1 and _is_integer_pk(columns, primary_key[0])
+        if not int_pk:
+            # Outside WITHOUT ROWID tables and INTEGER PRIMARY KEY, SQLite lets a
+            # primary-key column hold NULL unless it is declared NOT NULL (a
+            # long-standing quirk): paging must treat it as nullable.
+            notnull = {r[1] for r in info if r[3]}
+            columns = [replace(c, nullable=c.name not in notnull) if c.pk_position else c for c in columns]
         # An INTEGER PRIMARY KEY *is* the rowid; otherwise page on the hidden rowid,
         # which every index carries, so "ORDER BY col, rowid" still walks an index.
         key, alias = (primary_key, None) if int_pk else ((rowid,), rowid)
@@ -154,6 +162,12 @@ def _is_integer_pk(columns: list[Column], name: str) -> bool:
         if c.name == name:
             return c.declared.strip().upper() == "INTEGER"
     return False
+
+
+def _primary_key_column(raw, table: str, seq: int) -> str | None:
+    """The *seq*-th (0-based) primary-key column of *table*, for an implicit foreign-key target."""
+    pk = sorted((r[5], r[1]) for r in raw.execute(f"PRAGMA table_info({quote_sqlite(table)})").fetchall() if r[5])
+    return pk[seq][1] if seq < len(pk) else None
 
 
 def _rowid_alias(raw, qname: str, taken: set[str]) -> str | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 # scheme://user:password@host  ->  scheme://user:***@host
-_USERINFO = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/?#@\s]*:)(?P<pw>[^@/\s]*)(?P<at>@)")
+# The password runs to the last "@" of the URI: operators type passwords with
+# "@" or "/" unencoded, and masking too much is better than leaking a part.
+_USERINFO = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/?#@\s]*:)(?P<pw>\S*)(?P<at>@)")
 # ?password=...&  or  ;password=...   (SQLObject accepts options in the query string)
 _QUERY = re.compile(r"(?P<head>[?&;](?:password|passwd|pwd)=)(?P<pw>[^&;#\s]*)", re.IGNORECASE)
 

@@ -10,7 +10,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from storage.secrets import mask_secrets
 
@@ -79,7 +79,9 @@ def check_sqlite_file(path: Path) -> None:
     if head and head != SQLITE_MAGIC:
         raise TargetError(f"{path}: not a SQLite database (the file does not start with the SQLite header)")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # Quoted: a '?' or '#' in the name would end the filename early and
+        # SQLite would create (and check) an empty database under the shorter name.
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         finally:

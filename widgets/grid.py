@@ -13,6 +13,7 @@ The source is any object with:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import urwid
@@ -28,6 +29,7 @@ class GridColumn:
     width: int
     right: bool = False          # numbers are right-aligned
     marker: str = ""             # shown after the name: sort arrow
+    format: Callable[[object], str] = one_line     # value (never None) -> one line of text
 
 
 class GridView(urwid.Widget):
@@ -49,6 +51,11 @@ class GridView(urwid.Widget):
         return key                # all keys go through the app's keymap
 
     def changed(self) -> None:
+        self._invalidate()
+
+    def reveal_column(self) -> None:
+        """Scroll sideways now (not at the next draw) so that keys typed ahead see the same view."""
+        self._visible_columns(self.width)
         self._invalidate()
 
     # -- layout -------------------------------------------------------------
@@ -125,7 +132,7 @@ class GridView(urwid.Widget):
             if value is None:
                 text, attr = fit(NULL_TEXT, w, right=col.right), "null"
             else:
-                text, attr = fit(one_line(value), w, right=col.right), "cell"
+                text, attr = fit(col.format(value), w, right=col.right), "cell"
             if current:
                 attr = "cell focus" if i == self.source.col else ("null focus" if value is None else "row focus")
             parts.append((attr, text))

@@ -14,7 +14,10 @@ def _box(body: urwid.Widget, title: str) -> urwid.Widget:
 class HelpView(urwid.WidgetWrap):
     """Sections of (keys, what they do); scrolls with the usual keys."""
 
-    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]], footer: str = ""):
+    CLOSE_KEYS = ("esc", "?", "q", "f1")
+
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]], footer: str = "", on_close=None):
+        self._on_close = on_close
         width = max((display_width(k) for _, rows in sections for k, _ in rows), default=4) + 2
         items: list[urwid.Widget] = []
         for title, rows in sections:
@@ -29,6 +32,9 @@ class HelpView(urwid.WidgetWrap):
         super().__init__(_box(self.listbox, "Keys · Esc or ? closes"))
 
     def keypress(self, size, key):
+        if key in self.CLOSE_KEYS and self._on_close is not None:
+            self._on_close()
+            return None
         key = {"j": "down", "k": "up", " ": "page down", "g": "home", "G": "end"}.get(key, key)
         return super().keypress(size, key)
 

@@ -6,6 +6,7 @@ from console.browse_model import BrowseModel
 from console.registry import screen
 from console.screens.base import Screen
 from storage import filters
+from storage.jobs import is_cancel
 from widgets.grid import GridView
 
 
@@ -25,19 +26,31 @@ class BrowseScreen(Screen):
         from urwid import Filler, Text
 
         self.widget = Filler(Text(("type", f"  opening {table_name}…")), valign="top")
-        d = app.db.describe(table_name)
+        self.closed = False
+        self._describing = d = app.db.describe(table_name)
         d.addCallback(app.deliver(self._described))
         d.addErrback(app.deliver(self._describe_failed))
 
     def _describe_failed(self, failure):
         from urwid import Filler, Text
 
+        self._describing = None
+        if self.closed:
+            return None
+        if is_cancel(failure):
+            self.error = "cancelled"
+            self.widget = Filler(Text(("type", f"  opening {self.table_name} was cancelled; r tries again")))
+            self._install()
+            return None
         self.error = failure.getErrorMessage()
         self.widget = Filler(Text(("error", f"  cannot open {self.table_name}: {self.error}")), valign="top")
         self._install()
         return self.app.failed(f"opening {self.table_name}")(failure)
 
     def _described(self, table) -> None:
+        self._describing = None
+        if self.closed:
+            return
         self.model = BrowseModel(self.app.db, table, self._model_changed, self.app.failed)
         self.grid = GridView(self.model)
         self.widget = self.grid
@@ -134,7 +147,7 @@ class BrowseScreen(Screen):
     def _set_col(self, col: int) -> None:
         if self._ready() and self.model.columns:
             self.model.col = max(0, min(len(self.model.columns) - 1, col))
-            self.grid.changed()
+            self.grid.reveal_column()
             self.app.update_status()
 
     def cmd_left(self):
@@ -159,6 +172,10 @@ class BrowseScreen(Screen):
             self.app.update_status()
 
     def cmd_refresh(self):
+        if self.model is None and self._describing is None:
+            self.app.pop()
+            self.app.top.command_open_table(self.table_name)
+            return
         if self._ready():
             self.model.reload()
             self.app.update_status()
@@ -196,7 +213,15 @@ class BrowseScreen(Screen):
 
             self.app.push(RecordScreen(self.app, self))
 
+    def on_close(self) -> None:
+        self.closed = True
+        self.cancel_work()
+
     def cancel_work(self) -> bool:
+        if self._describing is not None:
+            d, self._describing = self._describing, None
+            d.cancel()
+            return True
         if self.model is None:
             return False
         cancelled = self.model.cancel()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from console.registry import screen
 from console.screens.base import Screen
-from widgets.cells import one_line
 from widgets.record import RecordView
 
 
@@ -31,7 +30,7 @@ class RecordScreen(Screen):
                 label += " key"
             if col.references:
                 label += f" → {col.references[0]}"
-            fields.append((col.name, label, None if value is None else _full_text(value)))
+            fields.append((col.name, label, None if value is None else _full_text(value, model.columns[i].format)))
         self.view.show(fields)
 
     def status_text(self) -> str:
@@ -77,7 +76,7 @@ class RecordScreen(Screen):
         self.browse.cmd_refresh()
 
 
-def _full_text(value) -> str:
+def _full_text(value, fmt) -> str:
     if isinstance(value, str):
         return value          # newlines kept: the record view wraps the whole value
-    return one_line(value)
+    return fmt(value)

@@ -17,8 +17,10 @@ class _Entry:
     count: RowCount | None = None
 
     def row(self) -> tuple:
-        if self.count is None or self.count.rows is None:
+        if self.count is None:
             shown = "…"
+        elif self.count.rows is None:
+            shown = "?"          # a view: counting it would run its whole query
         else:
             shown = f"{'' if self.count.exact else '~'}{self.count.rows:,}"
         return (self.name, self.type, shown)
@@ -95,7 +97,8 @@ class TablesScreen(Screen):
         if entry is not None:
             d = self.app.db.estimate_rows(entry.name)
         else:
-            entry = next((e for e in self.list.entries if e.count is not None and not e.count.exact), None)
+            entry = next((e for e in self.list.entries
+                          if e.count is not None and not e.count.exact and e.count.rows is not None), None)
             if entry is None:
                 return
             d = self.app.db.count_rows_of(entry.name)

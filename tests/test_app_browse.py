@@ -1,0 +1,274 @@
+"""The Browse and Record screens, driven headless on a real reactor and real threads."""
+
+import re
+
+import pytest
+import pytest_twisted
+
+from tests.conftest import make_db
+
+WIDE_COLS = 60
+SCRIPT = f"""
+CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER, city TEXT, joined DATE,
+                     balance NUMERIC(10,2), active BOOLEAN);
+WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 5000)
+INSERT INTO people SELECT n,
+    CASE n % 4 WHEN 0 THEN 'Zoë ' || n WHEN 1 THEN '渡辺 ' || n WHEN 2 THEN 'Ana ' || n ELSE 'Łukasz ' || n END,
+    CASE WHEN n % 10 = 0 THEN NULL ELSE 18 + n % 60 END,
+    CASE n % 3 WHEN 0 THEN 'Lisbon' WHEN 1 THEN 'Kraków' ELSE NULL END,
+    date('2020-01-01', '+' || (n % 1000) || ' days'), (n * 7 % 10000) / 4.0, n % 2
+FROM s;
+CREATE INDEX people_age ON people(age);
+CREATE TABLE empty_table (id INTEGER PRIMARY KEY, label TEXT);
+CREATE TABLE one_row (code TEXT PRIMARY KEY, note TEXT);
+INSERT INTO one_row VALUES ('ONLY', 'a single row with a rather long note that will not fit in a narrow column '
+                            || 'so the grid truncates it with an ellipsis but the record view shows all of it');
+CREATE TABLE wide ({", ".join(f"c{i:02d} INTEGER" for i in range(WIDE_COLS))});
+INSERT INTO wide VALUES ({", ".join(str(i * 11) for i in range(WIDE_COLS))});
+CREATE VIEW slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000)
+    SELECT x FROM c ORDER BY x DESC;
+"""
+
+
+@pytest.fixture(scope="module")
+def browse_db(tmp_path_factory):
+    return make_db(tmp_path_factory.mktemp("browse") / "browse.db", SCRIPT)
+
+
+async def open_table(h, name):
+    await h.wait_for(r"\d+ tables and views", where="status")
+    h.press(":")
+    h.type(f"open {name}")
+    await h.wait_for(f"open {name}")
+    h.press("enter")
+    await h.wait_for(rf"^{re.escape(name)}\b", where="status")
+
+
+@pytest_twisted.ensureDeferred
+async def test_open_shows_rows_header_nulls_and_position(harness, browse_db):
+    h = harness(browse_db)
+    await open_table(h, "people")
+    await h.wait_for(r"people · row 1 of 5,000 · col 1/7", where="status")
+    header = h.lines[1]
+    for col in ("id", "name", "age", "city", "joined", "balance", "active"):
+        assert col in header
+    first = h.lines[2]
+    assert "渡辺 1" in first and "Kraków" in first and "true" in first
+    assert "∅" in h.lines[11]           # row 10: age and city are NULL
+    assert re.search(r"\s1│", first)     # numbers are right-aligned in their column
+
+
+@pytest_twisted.ensureDeferred
+async def test_moving_paging_and_jumping(harness, browse_db):
+    h = harness(browse_db, size=(100, 30))
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    h.press("j", "down", "j")
+    await h.wait_for("row 4 of", where="status")
+    h.press("k")
+    await h.wait_for("row 3 of", where="status")
+    page = h.app.top.grid.height
+    h.press("page down")
+    await h.wait_for(f"row {3 + page} of", where="status")
+    h.press("page up", "page up")
+    await h.wait_for("row 1 of", where="status")
+    h.press("G")
+    await h.wait_for("row 5,000 of 5,000", where="status")
+    assert "5000" in h.text and "Zoë 5000" in h.text
+    h.press("k", "page up")
+    await h.wait_for(f"row {4999 - page:,} of", where="status")
+    h.press("g")
+    await h.wait_for("row 1 of 5,000", where="status")
+    h.press("end")
+    await h.wait_for("row 5,000 of", where="status")
+    h.press("home")
+    await h.wait_for("row 1 of", where="status")
+
+
+@pytest_twisted.ensureDeferred
+async def test_page_down_through_the_whole_table_keeps_memory_bounded(harness, browse_db):
+    from console.browse_model import KEEP
+
+    h = harness(browse_db)
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    model = h.app.top.model
+    seen_ids = set()
+    for _ in range(400):
+        h.press("page down")
+        await h.idle()
+        seen_ids.update(r[0] for r in model.rows)
+        assert len(model.rows) <= KEEP + 200
+        if "row 5,000 of" in h.status:
+            break
+    assert "row 5,000 of 5,000" in h.status
+    assert seen_ids == set(range(1, 5001))
+
+
+@pytest_twisted.ensureDeferred
+async def test_columns_move_and_scroll_in_a_wide_table(harness, browse_db):
+    h = harness(browse_db, size=(80, 24))
+    await open_table(h, "wide")
+    await h.wait_for("row 1 of 1 · col 1/60", where="status")
+    assert "c00" in h.lines[1] and "c59" not in h.lines[1]
+    h.press("$")
+    await h.wait_for("col 60/60", where="status")
+    assert "c59" in h.lines[1] and "c00" not in h.lines[1] and "649" in h.lines[2]
+    h.press("h", "h")
+    await h.wait_for("col 58/60", where="status")
+    h.press("0", "l")
+    await h.wait_for("col 2/60", where="status")
+    assert "c00" in h.lines[1]
+
+
+@pytest_twisted.ensureDeferred
+async def test_sort_ascending_then_descending_with_nulls(harness, browse_db):
+    h = harness(browse_db)
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    h.press("l", "l", "s")          # age
+    await h.wait_for("sort age ▲", where="status")
+    await h.idle()
+    assert "age ▲" in h.lines[1]
+    assert "∅" in h.lines[2]        # SQLite sorts NULLs first
+    h.press("G")
+    await h.wait_for("row 5,000 of 5,000", where="status")
+    assert re.search(r"│\s*77│", h.lines[-3])
+    h.press("s")
+    await h.wait_for("sort age ▼", where="status")
+    await h.idle()
+    assert re.search(r"│\s*77│", h.lines[2])
+    # paging through a sort that spans the NULL group and the values shows every row once
+    model = h.app.top.model
+    ids = [r[0] for r in model.rows]
+    for _ in range(100):
+        if model.at_end:
+            break
+        h.press("G")
+        await h.idle()
+    assert len(set(ids)) == len(ids)
+
+
+@pytest_twisted.ensureDeferred
+async def test_filters_comparisons_errors_and_clearing(harness, browse_db):
+    h = harness(browse_db)
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    h.press("l", "l", "/")          # age
+    await h.wait_for("filter age", where="message")
+    h.type(">=70")
+    h.press("enter")
+    await h.wait_for(r"filter age >= 70 · row 1 of [\d,]+", where="status")
+    await h.idle()
+    count = h.app.top.model.total.rows
+    assert count == sum(1 for n in range(1, 5001) if n % 10 and 18 + n % 60 >= 70)
+    h.press("/")
+    h.press(*["backspace"] * 10)
+    h.type(">abc")
+    h.press("enter")
+    await h.wait_for("filter not applied: 'abc' is not a valid int for column age", where="message")
+    assert "filter age >= 70" in h.status              # nothing changed
+    h.press("l", "/")              # city: text contains, case-insensitive
+    h.type("KRAK")
+    h.press("enter")
+    await h.wait_for("filter city ~ KRAK", where="status")
+    await h.idle()
+    assert "Lisbon" not in h.text and "Kraków" in h.text
+    h.press("F")
+    await h.wait_for(r"people · row 1 of 5,000", where="status")
+    h.press("/")
+    h.type("null")
+    h.press("enter")
+    await h.wait_for("filter city is null", where="status")
+    await h.idle()
+    assert h.app.top.model.total.rows == sum(1 for n in range(1, 5001) if n % 3 == 2)
+    h.press("/", "x")
+    h.press(*["backspace"] * 10)
+    h.type("=Nowhere")
+    h.press("enter")
+    await h.wait_for("no rows match", where="status")
+
+
+@pytest_twisted.ensureDeferred
+async def test_enter_shows_whole_record_and_steps_rows(harness, browse_db):
+    h = harness(browse_db, size=(90, 24))
+    await open_table(h, "one_row")
+    await h.wait_for("row 1 of 1", where="status")
+    assert "…" in h.text                 # the long note is cut in the grid
+    h.press("enter")
+    await h.wait_for("^record · one_row", where="status")
+    text = h.text
+    assert "code" in text and "ONLY" in text and "TEXT key" in text
+    assert "the record view shows all of it" in " ".join(text.split())
+    h.press("esc")
+    await h.wait_for("^one_row", where="status")
+    h.press("q")
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    h.press("enter")
+    await h.wait_for("^record · people", where="status")
+    h.press("n", "n")
+    await h.wait_for("row 3 of", where="status")
+    assert "Łukasz 3" in h.text
+    h.press("p")
+    await h.wait_for("row 2 of", where="status")
+    assert "Ana 2" in h.text
+
+
+@pytest_twisted.ensureDeferred
+async def test_empty_table_and_refresh(harness, browse_db):
+    h = harness(browse_db)
+    await open_table(h, "empty_table")
+    await h.wait_for("empty_table · no rows", where="status")
+    h.press("j", "G", "enter", "s", "r")
+    await h.wait_for("empty_table · no rows", where="status")
+    assert "id" in h.lines[1] and "label" in h.lines[1]
+
+
+@pytest_twisted.ensureDeferred
+async def test_escape_really_cancels_a_slow_query(harness, browse_db):
+    h = harness(browse_db)
+    await open_table(h, "slow")
+    await h.wait_for("reading rows  Esc cancels", where="status")
+    job = next(iter(h.db.worker.running.values()))
+    h.press("esc")
+    await h.wait_for("cancelled", where="message")
+    assert job.cancelled
+    await h.idle()                 # the worker thread is free again: the statement was interrupted
+    assert "Esc cancels" not in h.status
+    h.press("q")
+    await h.wait_for(r"tables and views", where="status")
+    h.press(":")
+    h.type("open people")
+    h.press("enter")
+    await h.wait_for("row 1 of 5,000", where="status")   # the pool still serves queries
+
+
+@pytest_twisted.ensureDeferred
+async def test_small_terminal_and_resize(harness, browse_db):
+    h = harness(browse_db, size=(100, 30))
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    h.resize(40, 10)
+    await h.wait_for("people · row 1", where="status")
+    assert all(len(line) <= 40 for line in h.lines)
+    assert h.app.top.grid.height == 6                   # 10 lines less title, header, status, message
+    h.press("page down")
+    await h.wait_for("row 7 of", where="status")       # a page is what fits on screen
+    h.resize(20, 6)
+    h.press("j")
+    await h.wait_for("people", where="status")
+    h.resize(120, 40)
+    await h.wait_for("row 8 of 5,000", where="status")
+
+
+@pytest_twisted.ensureDeferred
+async def test_read_only_view_says_why(harness, browse_db):
+    h = harness(browse_db, read_only=True)
+    await h.wait_for("read-only")
+    await open_table(h, "one_row")
+    await h.wait_for("row 1 of 1", where="status")
+    h.press("q")
+    await h.wait_for(r"tables and views", where="status")
+    h.press("q")
+    assert h.app.finished

@@ -17,7 +17,7 @@ import sys
 
 import urwid
 
-from console import keymap, registry, themes
+from console import keymap, preferences, registry, themes
 from console.screens.base import Screen
 from storage.jobs import is_cancel
 from storage.secrets import mask_secrets
@@ -25,7 +25,7 @@ from widgets.overlays import HelpView, Picker, centered
 from widgets.statusbar import Prompt, StatusBar
 
 log = logging.getLogger(__name__)
-APP_COMMANDS = ("help", "palette", "back", "escape", "quit")
+APP_COMMANDS = ("help", "palette", "back", "escape", "quit", "settings")
 SPIN_INTERVAL = 0.12
 
 
@@ -39,8 +39,10 @@ class _Root(urwid.WidgetWrap):
 
 
 class App:
-    def __init__(self, db, reactor, *, display=None, theme: str = themes.DEFAULT, manage_reactor: bool = True):
+    def __init__(self, db, reactor, *, display=None, theme: str = themes.DEFAULT, manage_reactor: bool = True,
+                 prefs: preferences.LoadResult | None = None):
         self.db = db
+        self.preferences = prefs if prefs is not None else preferences.load()
         self.reactor = reactor
         self.manage_reactor = manage_reactor
         self.stack: list[Screen] = []
@@ -72,6 +74,10 @@ class App:
     def open_home(self) -> None:
         registry.load_builtin()
         self.push(registry.SCREENS["tables"](self))
+        problems = self.preferences.problems
+        if problems:
+            more = f" (+{len(problems) - 1} more in Settings)" if len(problems) > 1 else ""
+            self.message(f"config: {problems[0]}{more}", error=True)
 
     def run(self) -> None:
         """Run until quit (managed reactor); re-raises a crash after the terminal is restored."""
@@ -265,6 +271,14 @@ class App:
 
     def cmd_quit(self) -> None:
         self.quit()
+
+    def cmd_settings(self) -> None:
+        self.go_to("settings")
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+        self.loop.screen.register_palette(themes.palette(name))
+        self.loop.screen.clear()
 
     # -- overlays and the prompt ------------------------------------------------------
     def open_overlay(self, widget: urwid.Widget) -> None:

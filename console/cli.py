@@ -17,6 +17,7 @@ from console.version import VERSION
 
 EXIT_USAGE = 2
 EXIT_TARGET = 1
+CRASH_KINDS = ("key", "callback", "thread", "segfault")
 
 
 def main_parser() -> argparse.ArgumentParser:
@@ -32,6 +33,9 @@ def main_parser() -> argparse.ArgumentParser:
     p.add_argument("--dump-core", action="store_true", help="turn core dumps on at start")
     p.add_argument("--theme", choices=sorted(themes.THEMES), help="colour theme (default: dark; NO_COLOR: mono)")
     p.add_argument("--version", action="version", version=f"rowdesk {VERSION}")
+    # Checks that a crash leaves evidence on this machine (terminal restored, report, faulthandler, core).
+    p.add_argument("--crash-test", choices=CRASH_KINDS, help="crash on purpose after start, to check what a "
+                   "crash leaves behind: key handler, reactor callback, worker thread, or a segfault")
     return p
 
 
@@ -77,20 +81,50 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["demo"]:
         return run_demo(argv[1:])
     args = main_parser().parse_args(argv)
+    from console import preferences
     from storage.targets import TargetError, parse_target
 
+    loaded = preferences.load()
+    for problem in loaded.problems:
+        print(f"rowdesk: config: {problem}", file=sys.stderr)
     try:
-        theme = themes.choose(args.theme)
-        target = parse_target(args.target if args.target else default_target(), read_only=args.read_only)
-    except TargetError as e:
+        theme = preferences.effective_theme(loaded.prefs, args.theme)
+        read_only = args.read_only
+        text = args.target
+        if text and text.startswith("@"):
+            text, read_only = saved_connection(text[1:], loaded.prefs, read_only)
+        target = parse_target(text if text else default_target(), read_only=read_only)
+    except (TargetError, preferences.PreferencesError, OSError, ValueError) as e:
         print(f"rowdesk: {e}", file=sys.stderr)
         return EXIT_TARGET
-    except (OSError, ValueError) as e:
-        print(f"rowdesk: {e}", file=sys.stderr)
-        return EXIT_TARGET
+    if args.dump_core or loaded.prefs.dump_core:
+        report_core_dumps(args.dump_core)
     from console.main import run_app
 
-    return run_app(target, theme=theme, dump_core=args.dump_core)
+    return run_app(target, theme=theme, prefs=loaded, crash_test=args.crash_test)
+
+
+def saved_connection(name: str, prefs, read_only: bool) -> tuple[str, bool]:
+    """`rowdesk @name`: the URI of a saved connection, its password from the environment or a pgpass file."""
+    from console import preferences
+
+    problems: list[str] = []
+    uri, _masked = preferences.connection_uri(name, prefs, problems=problems)
+    for problem in problems:
+        print(f"rowdesk: {problem}", file=sys.stderr)
+    return uri, read_only or prefs.connections[name].read_only
+
+
+def report_core_dumps(asked_on_command_line: bool) -> None:
+    """Turn core dumps on before the interface starts; say on stderr when that fell short."""
+    from console import coredump
+
+    result = coredump.apply_at_start(True)
+    if not result.ok:
+        source = "--dump-core" if asked_on_command_line else "the config file's [core] dump = true"
+        print(f"rowdesk: {source}: {result.summary()}", file=sys.stderr)
+        for reason in result.reasons:
+            print(f"rowdesk:   {reason}", file=sys.stderr)
 
 
 if __name__ == "__main__":

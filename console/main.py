@@ -1,33 +1,74 @@
-"""Starting and ending a session: logging, the reactor, the app, and what is
-left behind when something goes wrong."""
+"""Starting and ending a session: logging, crash evidence, the reactor and the
+app, and what is left behind when something goes wrong: the terminal restored
+first, then a crash report (passwords masked) whose path is printed."""
 
 from __future__ import annotations
 
 import logging
+import threading
 
-from console import logs, paths
+from console import crash, guardian, logs, paths
 from console.app import App, print_error
+from console.version import VERSION
 from storage.database import Database
 from storage.targets import Target
 
 log = logging.getLogger(__name__)
+EXIT_CRASH = 70
+# What the crash test puts in its exception: a report must show it masked.
+CRASH_TEST_SECRET_URI = "postgres://operator:crash-test-secret@db.example/prod"
 
 
-def run_app(target: Target, *, theme: str, dump_core: bool = False) -> int:
+def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = None) -> int:
     log_path = logs.setup(paths.log_file())
-    log.info("opening %s (read-only: %s)", target.display, target.read_only)
+    log.info("rowdesk %s opening %s (read-only: %s)", VERSION, target.display, target.read_only)
+    crash.save_terminal_state()
+    fault_log = "the faulthandler log"
+    try:
+        fault_log = str(crash.enable_faulthandler())
+    except OSError as e:
+        log.warning("no faulthandler file: %s", e)
+    watcher = guardian.start(f"rowdesk: died of a fatal error; the terminal was restored. Traceback in {fault_log}; "
+                             f"a core file, if core dumps are on (see Settings).\n")
     from twisted.internet import reactor
 
     db = Database(target, reactor)
-    app = App(db, reactor, theme=theme)
+    app = App(db, reactor, theme=theme, prefs=prefs)
+    crash.install_thread_excepthook(lambda exc: reactor.callFromThread(app.crash, exc))
+    if crash_test:
+        reactor.callLater(0.3, _crash_test, app, crash_test)
     try:
         app.run()
-    except Exception as exc:   # noqa: BLE001 - the terminal is restored by now; leave evidence
-        log.exception("crash")
-        print_error(f"crashed: {exc.__class__.__name__}: {exc} (details in {log_path})")
-        return 70
+    except BaseException as exc:   # noqa: BLE001 - whatever it was, the operator gets the terminal and a report
+        crash.restore_terminal()
+        log.error("crash", exc_info=exc)
+        stack = [s.name for s in app.stack]
+        report = crash.write_report(exc, screen_stack=stack, log_path=log_path, version=VERSION)
+        print_error(f"crashed: {type(exc).__name__}: {exc}")
+        print_error(f"crash report: {report}")
+        return EXIT_CRASH
     finally:
         db.close()
+        if watcher is not None:
+            watcher.dismiss()
     return 0
 
 
+def _crash_test(app: App, kind: str) -> None:
+    """Fail on purpose the way real bugs fail, to check the evidence they leave."""
+    def fail(*_):
+        raise RuntimeError(f"crash test ({kind}) while connected to {CRASH_TEST_SECRET_URI}")
+
+    log.warning("crash test: %s", kind)
+    if kind == "key":
+        app.top.typed = fail                     # the next key that no binding claims
+        app.loop.process_input(["%"])
+    elif kind == "callback":
+        app.db.tables().addCallback(app.deliver(fail))
+    elif kind == "thread":
+        threading.Thread(target=fail, name="crash-test").start()
+    elif kind == "segfault":
+        import ctypes
+
+        # A real invalid read: faulthandler._sigsegv() would set RLIMIT_CORE to 0 first, so no core.
+        ctypes.string_at(0)

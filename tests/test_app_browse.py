@@ -230,7 +230,7 @@ async def test_escape_really_cancels_a_slow_query(harness, browse_db):
     h = harness(browse_db)
     await open_table(h, "slow")
     await h.wait_for("reading rows  Esc cancels", where="status")
-    job = next(iter(h.db.worker.running.values()))
+    job = next(j for j in h.db.worker.running.values() if j.label == "read rows")
     h.press("esc")
     await h.wait_for("cancelled", where="message")
     assert job.cancelled

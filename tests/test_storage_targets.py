@@ -316,3 +316,14 @@ def test_unreadable_file_message(tmp_path, dbfile, monkeypatch):
     with pytest.raises(TargetError) as e:
         parse_target(str(dbfile), read_only=True)
     assert str(e.value) == f"{dbfile}: cannot read it (permission denied)"
+
+
+def test_not_writable_message(dbfile, monkeypatch):
+    """The same path as test_not_writable_needs_read_only, with the missing permission simulated."""
+    import storage.targets as targets
+
+    monkeypatch.setattr(targets.os, "access", lambda path, mode: mode != os.W_OK)
+    with pytest.raises(TargetError) as e:
+        parse_target(str(dbfile))
+    assert str(e.value) == f"{dbfile}: not writable by you; open it with --read-only to browse it"
+    assert parse_target(str(dbfile), read_only=True).read_only

@@ -1,0 +1,68 @@
+"""A watcher that gives the terminal back when rowdesk dies without cleaning up.
+
+Python cannot run code after a segfault or a SIGKILL, so a small child process,
+forked before any database is opened, holds the read end of a pipe. When
+rowdesk ends normally it says so on the pipe; if the pipe closes without that
+word, the process died hard, and the child restores the terminal modes saved at
+start, leaves the alternate screen and says where the evidence is.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import termios
+
+from console.crash import RESET_SEQUENCE
+
+CLEAN = b"clean"
+
+
+class Guardian:
+    def __init__(self, write_fd: int, pid: int):
+        self._fd = write_fd
+        self.pid = pid
+
+    def dismiss(self) -> None:
+        """rowdesk is ending on its own terms: the watcher leaves the terminal alone."""
+        if self._fd < 0:
+            return
+        try:
+            os.write(self._fd, CLEAN)
+            os.close(self._fd)
+        except OSError:
+            pass
+        self._fd = -1
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def start(message: str) -> Guardian | None:
+    """Fork the watcher; None when stdin is not a terminal (nothing to restore)."""
+    if not os.isatty(0):
+        return None
+    try:
+        attrs = termios.tcgetattr(0)
+    except termios.error:
+        return None
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(read_fd)
+        return Guardian(write_fd, pid)
+    # The watcher: no Python cleanup of the parent's state may run here, hence os._exit.
+    try:
+        os.close(write_fd)
+        for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        said = b""
+        while chunk := os.read(read_fd, 64):
+            said += chunk
+        if CLEAN not in said:
+            termios.tcsetattr(0, termios.TCSANOW, attrs)
+            os.write(1, RESET_SEQUENCE)
+            os.write(2, message.encode(errors="replace"))
+    finally:
+        os._exit(0)

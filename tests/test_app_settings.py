@@ -1,0 +1,118 @@
+"""The Settings screen, headless: changes are checked from outside the process (/proc/PID/limits)."""
+
+import os
+import resource
+import subprocess
+
+import pytest
+import pytest_twisted
+
+
+@pytest.fixture(autouse=True)
+def keep_core_limits():
+    before = resource.getrlimit(resource.RLIMIT_CORE)
+    yield
+    resource.setrlimit(resource.RLIMIT_CORE, before)   # as root, a lowered hard limit can be raised back
+
+
+def limits_seen_from_outside() -> str:
+    """The 'Max core file size' line of this process, read by another process."""
+    out = subprocess.run(["cat", f"/proc/{os.getpid()}/limits"], capture_output=True, text=True, check=True).stdout
+    return next(line for line in out.splitlines() if line.startswith("Max core file size"))
+
+
+async def open_settings(h):
+    await h.wait_for(r"tables and views", where="status")
+    h.press("S")
+    await h.wait_for(r"^settings · core dumps", where="status")
+
+
+@pytest_twisted.ensureDeferred
+async def test_toggle_is_real_and_read_back(harness, demo_db):
+    soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
+    h = harness(demo_db, size=(110, 40))
+    await open_settings(h)
+    assert "OFF" in h.text and "settings · core dumps off" in h.status
+    assert "database passwords" in " ".join(h.text.split())
+    h.press("t")
+    await h.wait_for("core dumps on", where="status")
+    assert "Core dumps are on" in h.message
+    expected = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+    assert limits_seen_from_outside().split()[4] == expected
+    h.press("t")
+    await h.wait_for("core dumps off", where="status")
+    assert limits_seen_from_outside().split()[4] == "0"
+    assert resource.getrlimit(resource.RLIMIT_CORE)[1] == hard       # the hard limit is never lowered
+
+
+def test_refused_change_says_why_and_shows_what_was_reached(demo_db):
+    """In a real terminal, in a process whose hard limit is 0 (which cannot be undone without
+    privileges, so never in the test process itself)."""
+    from tests.terminal import Terminal
+    from tests.test_e2e import rowdesk_command
+
+    def no_core():
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    t = Terminal(rowdesk_command() + [str(demo_db), "--read-only"], cols=120, rows=40, preexec_fn=no_core)
+    try:
+        t.wait_for(r"tables and views")
+        t.press("S")
+        t.wait_for(r"settings · core dumps off")
+        t.press("t")
+        t.wait_for(r"could not be turned on")
+        text = " ".join(t.text.split())
+        assert "hard limit is 0" in text.lower() or "hard limit 0" in text.lower(), text
+        assert "settings · core dumps off" in text                       # the state reached, not the one hoped for
+        limits = open(f"/proc/{t.proc.pid}/limits").read()
+        line = next(x for x in limits.splitlines() if x.startswith("Max core file size"))
+        assert line.split()[4:6] == ["0", "0"]
+        t.press("q", "q")
+        assert t.wait_exit() == 0
+    finally:
+        t.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_remember_writes_only_the_dump_key(harness, demo_db, tmp_path):
+    from console import paths
+
+    config = paths.config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    original = '# my settings\n[ui]\ntheme = "light"   # easier on the eyes\n'
+    config.write_text(original)
+    h = harness(demo_db, size=(110, 40))
+    await open_settings(h)
+    h.press("t", "w")
+    await h.wait_for("saved: core dumps")
+    written = config.read_text()
+    assert written.startswith(original)
+    assert "dump = " in written
+
+
+@pytest_twisted.ensureDeferred
+async def test_broken_config_is_reported_and_defaults_used(harness, demo_db):
+    from console import paths
+
+    config = paths.config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[ui]\ntheme = "blue"\n[core]\ndump = maybe\n')
+    before = config.read_text()
+    h = harness(demo_db, size=(140, 40))
+    await h.wait_for(r"config: .*config\.toml line \d+")
+    await open_settings(h)
+    assert "line" in h.text
+    assert config.read_text() == before                                # never rewritten unasked
+
+
+@pytest_twisted.ensureDeferred
+async def test_settings_from_the_palette_and_theme_cycle(harness, demo_db):
+    h = harness(demo_db, size=(110, 40))
+    await h.wait_for(r"tables and views", where="status")
+    h.press(":")
+    h.type("go to settings")
+    h.press("enter")
+    await h.wait_for(r"^settings · core dumps", where="status")
+    h.press("c")
+    await h.wait_for(r"Theme\s+light")
+    assert h.app.theme == "light"

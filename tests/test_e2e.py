@@ -1,0 +1,56 @@
+"""The installed `rowdesk` command in a pseudo-terminal, read as a user sees it."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.terminal import Terminal
+
+
+def rowdesk_command() -> list[str]:
+    exe = shutil.which("rowdesk", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.fail("the rowdesk console script is not installed next to this Python: pip install -e .")
+    return [exe]
+
+
+@pytest.fixture
+def term():
+    made = []
+
+    def start(*args, **kw):
+        t = Terminal(rowdesk_command() + list(args), **kw)
+        made.append(t)
+        return t
+    yield start
+    for t in made:
+        t.close()
+
+
+def test_first_run_creates_demo_browses_and_quits_cleanly(term):
+    t = term()
+    t.wait_for(r"order_lines\s+│table│\s+7,500")
+    import os
+
+    assert (Path(os.environ["XDG_DATA_HOME"]) / "rowdesk" / "demo.sqlite").exists()
+    t.press("j", "j", "j", "enter")          # orders
+    t.wait_for(r"orders · row 1 of 3,000")
+    t.press("page down")
+    t.wait_for(r"orders · row \d\d of 3,000")
+    t.press("G")
+    t.wait_for(r"row 3,000 of 3,000")
+    t.press("enter")
+    t.wait_for(r"record · orders")
+    t.press("q", "q", "q")
+    assert t.wait_exit() == 0
+    # urwid left the alternate screen: the last thing written restores the terminal
+    assert b"\x1b[?1049l" in t.raw[-200:]
+
+
+def test_bad_target_is_one_line_and_no_traceback(term, tmp_path):
+    t = term(str(tmp_path / "missing.db"))
+    assert t.wait_exit() == 1
+    assert "no such file" in t.text and "Traceback" not in t.text
+    assert not (tmp_path / "missing.db").exists()

@@ -201,8 +201,9 @@ def _fill(conn, n: dict[str, int], progress) -> None:
         f"1 + {_h('n', 31)} % {n['customers']}, "
         "CASE " + _h('n', 32) + " % 6 " + " ".join(f"WHEN {i} THEN '{w}'" for i, w in enumerate(STATUSES)) + " END, "
         f"datetime('2019-01-01', '+' || ({_h('n', 33)} % 220000000) || ' seconds'), "
-        f"CASE WHEN {_h('n', 34)} % 3 = 0 THEN NULL "
-        f"ELSE date('2019-01-02', '+' || ({_h('n', 35)} % 2500) || ' days') END, "
+        # Shipped (or delivered, returned) orders ship 1-20 days after they were placed; others have no date.
+        f"CASE WHEN {_h('n', 32)} % 6 IN (2, 3, 5) THEN date('2019-01-01', "
+        f"'+' || ({_h('n', 33)} % 220000000) || ' seconds', '+' || (1 + {_h('n', 35)} % 20) || ' days') END, "
         f"({_h('n', 36)} % 10000000) / 100.0, "
         f"{_h('n', 37)} % 5 <> 0, "
         f"CASE WHEN {_h('n', 38)} % 11 = 0 THEN 'Gift wrap, please — “Für Oma” ✓' ELSE NULL END "

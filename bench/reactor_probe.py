@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -143,9 +144,13 @@ def probe(reactor, args):
             screen.send(["l"])
         t_sort = time.perf_counter()
         screen.send(["s"])
+        sorts = 1
         keys = 0
         key_ms: list[float] = []
-        while model.loading and time.perf_counter() - t_sort < args.seconds:
+        while time.perf_counter() - t_sort < args.seconds:
+            if not model.loading:       # it finished: `s` again starts a new full sort (▼/▲)
+                screen.send(["s"])
+                sorts += 1
             key = "h" if keys % 2 == 0 else "l"
             t = time.perf_counter()
             screen.send([key])          # the key handler itself, on the reactor thread
@@ -153,12 +158,19 @@ def probe(reactor, args):
             keys += 1
             yield sleep(reactor, 0.05)
         t_slow_end = time.perf_counter()
-        still_running = bool(model.loading)
         out["slow"] = meter.summary(t_sort, t_slow_end)
-        out["slow"].update(seconds=t_slow_end - t_sort, keys=keys,
-                           key_handler_max_ms=max(key_ms, default=None),
-                           sort_finished_by_itself=not still_running)
-        if still_running:
+        out["slow"].update(seconds=t_slow_end - t_sort, keys=keys, sorts_started=sorts,
+                           key_handler_max_ms=max(key_ms, default=None))
+        # Which late ticks had a redraw running in the late interval? (a redraw blocks the reactor too)
+        late = [(t, lag) for t, lag in meter.samples if t_sort <= t <= t_slow_end and lag > 0.020]
+        during_draw = [1 for t, lag in late
+                       if any(dt < t and dt + dd > t - lag - TICK for dt, dd in draws)]
+        out["slow"]["late_ticks_over_20ms_with_a_redraw"] = f"{len(during_draw)}/{len(late)}"
+        if not model.loading:
+            screen.send(["s"])
+            yield sleep(reactor, 0.2)
+        if model.loading:
+            order_before = model.view.order
             t_esc = time.perf_counter()
             screen.send(["esc"])
             yield until(reactor, lambda: not db.worker.running, 30, "cancel")
@@ -166,7 +178,7 @@ def probe(reactor, args):
             yield sleep(reactor, 0.2)
             out["cancel"] = meter.summary(t_esc, time.perf_counter())
             out["cancel"]["esc_to_idle_ms"] = (t_done - t_esc) * 1000
-            out["cancel"]["sort_left_in_place"] = model.view.order.column != args.column
+            out["cancel"]["order_unchanged_by_cancel"] = model.view.order == order_before
         else:
             out["cancel"] = None
         meter.stop()
@@ -195,7 +207,15 @@ def main():
     p.add_argument("--cols", type=int, default=120)
     p.add_argument("--rows", type=int, default=40)
     args = p.parse_args()
-    task.react(lambda reactor: probe(reactor, args))
+    code = 0
+    try:
+        task.react(lambda reactor: probe(reactor, args))
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    # Never hang on a worker thread left behind by a failure: the JSON is out, leave now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ NULL_TEXT = "∅"
 
 
 def display_width(text: str) -> int:
+    if text.isascii():
+        return len(text)          # the common case, and the grid measures every cell on every draw
     return calc_width(text, 0, len(text))
 
 

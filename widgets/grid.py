@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import urwid
 
-from widgets.cells import NULL_TEXT, display_width, fit, one_line
+from widgets.cells import NULL_TEXT, fit, one_line
 
 SEP = "│"
 
@@ -92,27 +92,28 @@ class GridView(urwid.Widget):
         return shown
 
     # -- drawing ------------------------------------------------------------
+    # Rows are laid out here, already fitted to their widths, and put straight
+    # into one TextCanvas: going through a Text widget per row costs several
+    # times more, and the grid redraws on every key.
     def render(self, size, focus=False):
         maxcol, maxrow = size
         self.width = maxcol
         self.height = max(1, maxrow - 1)
         src = self.source
-        lines = []
         shown = self._visible_columns(maxcol)
-        lines.append(self._header(shown, maxcol))
+        lines = [self._header(shown, maxcol)]
         self._scroll(self.height)
         start = self.top_seq - src.base
+        blank = [("row", " " * maxcol)]
         for r in range(self.height):
             i = start + r
             if 0 <= i < len(src.rows):
                 lines.append(self._row(src.rows[i], shown, maxcol, i == src.cursor))
             else:
-                lines.append(urwid.Text(" " * maxcol, wrap="clip"))
-        canvases = [(t.render((maxcol,)), None, False) for t in lines[:maxrow]]
-        canvas = urwid.CanvasCombine(canvases) if canvases else urwid.SolidCanvas(" ", maxcol, 0)
-        return canvas
+                lines.append(blank)
+        return _canvas(lines[:maxrow], maxcol)
 
-    def _header(self, shown, maxcol) -> urwid.Text:
+    def _header(self, shown, maxcol) -> list:
         parts: list = []
         for n, (i, w) in enumerate(shown):
             col = self.source.columns[i]
@@ -121,11 +122,10 @@ class GridView(urwid.Widget):
             parts.append((attr, fit(label, w, right=col.right)))
             if n < len(shown) - 1:
                 parts.append(("header sep", SEP))
-        return urwid.Text(self._pad(parts, maxcol, "header"), wrap="clip")
+        return _pad(parts, _used(shown), maxcol, "header")
 
-    def _row(self, row, shown, maxcol, current) -> urwid.Text:
+    def _row(self, row, shown, maxcol, current) -> list:
         parts: list = []
-        base = "row focus" if current else "row"
         for n, (i, w) in enumerate(shown):
             value = row[i] if i < len(row) else None
             col = self.source.columns[i]
@@ -138,11 +138,29 @@ class GridView(urwid.Widget):
             parts.append((attr, text))
             if n < len(shown) - 1:
                 parts.append(("sep focus" if current else "sep", SEP))
-        return urwid.Text(self._pad(parts, maxcol, base), wrap="clip")
+        return _pad(parts, _used(shown), maxcol, "row focus" if current else "row")
 
-    @staticmethod
-    def _pad(parts, maxcol, attr):
-        used = sum(display_width(t) for _, t in parts)
-        if used < maxcol:
-            parts.append((attr, " " * (maxcol - used)))
-        return parts or [(attr, " " * maxcol)]
+
+def _used(shown: list[tuple[int, int]]) -> int:
+    """Columns taken by the cells (each exactly its width, by `fit`) and the separators between them."""
+    return sum(w for _, w in shown) + max(0, len(shown) - 1)
+
+
+def _pad(parts, used: int, maxcol: int, attr):
+    if used < maxcol:
+        parts.append((attr, " " * (maxcol - used)))
+    return parts or [(attr, " " * maxcol)]
+
+
+def _canvas(lines: list[list[tuple[str, str]]], maxcol: int) -> urwid.Canvas:
+    """One canvas from lines of (attribute, text) runs, each exactly *maxcol* columns wide."""
+    if urwid.util.get_encoding() not in ("utf-8", "utf8"):
+        texts = [urwid.Text(line, wrap="clip").render((maxcol,)) for line in lines]
+        return urwid.CanvasCombine([(c, None, False) for c in texts])
+    text, attr, cs = [], [], []
+    for line in lines:
+        encoded = [(a, t.encode("utf-8")) for a, t in line]
+        text.append(b"".join(b for _, b in encoded))
+        attr.append([(a, len(b)) for a, b in encoded if b])
+        cs.append([(None, len(text[-1]))])
+    return urwid.TextCanvas(text=text, attr=attr, cs=cs, maxcol=maxcol, check_width=False)

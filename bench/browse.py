@@ -171,7 +171,7 @@ class NeighbourCPU(threading.Thread):
     def __init__(self, interval: float = 0.5):
         super().__init__(name="neighbour-cpu", daemon=True)
         self.interval = interval
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._last: dict[int, float] = {}
         self._names: dict[int, str] = {}
         self.used: dict[int, float] = {}          # pid -> CPU seconds seen while watching
@@ -179,11 +179,11 @@ class NeighbourCPU(threading.Thread):
 
     def run(self):
         self._sample()
-        while not self._stop.wait(self.interval):
+        while not self._halt.wait(self.interval):
             self._sample()
 
     def stop(self):
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=5)
 
     def _sample(self):
@@ -441,6 +441,7 @@ def scenario_slow(db: Path, rows: int, args) -> dict:
 
             def start_sort(name: str) -> float:
                 # `s` toggles ▲/▼ on the current column: every press is a new full sort on total.
+                app.go_to_col(6)
                 out["sorts_started"] = out.get("sorts_started", 0) + 1
                 return app.measure(name, "s", sorting)
 
@@ -451,7 +452,7 @@ def scenario_slow(db: Path, rows: int, args) -> dict:
             while time.perf_counter() - t_sort < args.slow_seconds and len(keys) < args.slow_keys:
                 if not is_sorting():
                     start_sort(f"sort total again {i}")        # it finished: start another one
-                target = 5 if i % 2 == 0 else 6
+                target = 5 if app.col() == 6 else 6
                 lat = app.measure(f"key while sorting {i}", "h" if target == 5 else "l",
                                   rf"^orders · .*col {target}/", timeout=5)
                 if is_sorting():                # count the key only if the sort ran all along

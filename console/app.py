@@ -22,7 +22,7 @@ from console.screens.base import Screen
 from storage.jobs import is_cancel
 from storage.secrets import mask_secrets
 from widgets.overlays import HelpView, Picker, centered
-from widgets.statusbar import Prompt, StatusBar
+from widgets.statusbar import Prompt, StatusBar, TailText
 
 log = logging.getLogger(__name__)
 APP_COMMANDS = ("help", "palette", "back", "escape", "quit", "settings")
@@ -58,13 +58,15 @@ class App:
         self.status = StatusBar()
         ro = "  read-only" if db.read_only else ""
         self._title = urwid.Columns([
-            urwid.Text(("title", f" rowdesk  {db.display}{ro}"), wrap="ellipsis"),
-            (urwid.PACK, urwid.Text(("title dim", "? help  : commands "))),
+            (urwid.PACK, urwid.Text(("title", " rowdesk  "))),
+            TailText(f"{db.display}{ro}", "title"),
+            (urwid.PACK, urwid.Text(("title dim", "  ? help  : commands "))),
         ])
         self.body = urwid.WidgetPlaceholder(urwid.SolidFill(" "))
         self.frame = urwid.Frame(self.body, header=urwid.AttrMap(self._title, "title"), footer=self.status)
         event_loop = urwid.TwistedEventLoop(reactor=reactor, manage_reactor=manage_reactor)
-        self.loop = urwid.MainLoop(_Root(self, self.frame), themes.palette(theme), screen=display,
+        self.loop = urwid.MainLoop(urwid.AttrMap(_Root(self, self.frame), "body"), themes.palette(theme),
+                                   screen=display,
                                    event_loop=event_loop, handle_mouse=False)
         if theme != "mono" and _terminal_has_256_colours() and hasattr(self.loop.screen, "set_terminal_properties"):
             self.loop.screen.set_terminal_properties(colors=256)
@@ -74,10 +76,15 @@ class App:
     def open_home(self) -> None:
         registry.load_builtin()
         self.push(registry.SCREENS["tables"](self))
+        self.loop.event_loop.alarm(0.2, self._load_plugins)
         problems = self.preferences.problems
         if problems:
             more = f" (+{len(problems) - 1} more in Settings)" if len(problems) > 1 else ""
             self.message(f"config: {problems[0]}{more}", error=True)
+
+    def _load_plugins(self) -> None:
+        for problem in registry.load_plugins():
+            self.message(problem, error=True)
 
     def run(self) -> None:
         """Run until quit (managed reactor); re-raises a crash after the terminal is restored."""

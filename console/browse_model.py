@@ -51,6 +51,12 @@ class BrowseModel:
 
     # -- state -------------------------------------------------------------------------------
     @property
+    def empty_text(self) -> str:
+        if not self.loaded or self.rows:
+            return ""
+        return "no rows match the filter (F removes every filter)" if self.view.filters else "this table is empty"
+
+    @property
     def busy(self) -> bool:
         return any(d is not None for d in (self._main, self._ahead, self._behind, self._count))
 

@@ -9,7 +9,6 @@ names a module, and importing it registers its screens.
 from __future__ import annotations
 
 import logging
-from importlib.metadata import entry_points
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,8 @@ def load_builtin() -> None:
 
 def load_plugins() -> list[str]:
     """Import third-party screen modules; return one problem line per plugin that failed."""
+    from importlib.metadata import entry_points  # ~70 ms to import: only after the first screen is up
+
     problems = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:

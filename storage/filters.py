@@ -67,7 +67,8 @@ def convert(value: str, col: Column):
         if kind == "time":
             return dt.time.fromisoformat(value).isoformat()
     except (ValueError, decimal.InvalidOperation):
-        raise FilterError(f"{value!r} is not a valid {kind} for column {col.name}") from None
+        raise FilterError(f"{value!r} is not a valid {kind} for column {col.name}"
+                          + (f" ({col.declared})" if col.declared else "")) from None
     return value
 
 

@@ -54,3 +54,12 @@ def test_bad_target_is_one_line_and_no_traceback(term, tmp_path):
     assert t.wait_exit() == 1
     assert "no such file" in t.text and "Traceback" not in t.text
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_version_matches_the_package_metadata():
+    import tomllib
+
+    from console.version import VERSION
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert pyproject["project"]["version"] == VERSION

@@ -49,3 +49,17 @@ def fit(text: str, width: int, *, right: bool = False) -> str:
     # Leave one column for the ellipsis; a wide character that does not fit is dropped.
     end, used = calc_text_pos(text, 0, len(text), width - 1)
     return text[:end] + ELLIPSIS + " " * (width - 1 - used)
+
+
+def tail_fit(text: str, width: int) -> str:
+    """Like `fit`, but cut at the start: "…/rowdesk/demo.sqlite"."""
+    if width <= 0:
+        return ""
+    if display_width(text) <= width:
+        return fit(text, width)
+    kept = ""
+    for ch in reversed(text):
+        if display_width(ch + kept) > width - 1:
+            break
+        kept = ch + kept
+    return fit(ELLIPSIS + kept, width)

@@ -21,6 +21,8 @@ import urwid
 from widgets.cells import NULL_TEXT, fit, one_line
 
 SEP = "│"
+MORE = "›"            # in the header's last column: more columns to the right
+MIN_PARTIAL = 6       # narrowest slice of a column worth showing at the right edge
 
 
 @dataclass
@@ -87,6 +89,8 @@ class GridView(urwid.Widget):
             room = maxcol - used
             if room <= 0:
                 break
+            if room < min(cols[i].width, MIN_PARTIAL) and shown:
+                break                 # a sliver of a column says nothing: the › marker says there is more
             shown.append((i, min(cols[i].width, room)))
             used += cols[i].width + 1
         return shown
@@ -105,6 +109,9 @@ class GridView(urwid.Widget):
         self._scroll(self.height)
         start = self.top_seq - src.base
         blank = [("row", " " * maxcol)]
+        empty = getattr(src, "empty_text", "")
+        if empty and not src.rows:
+            lines.append([("null", fit("  " + empty, maxcol))])
         for r in range(self.height):
             i = start + r
             if 0 <= i < len(src.rows):
@@ -122,7 +129,11 @@ class GridView(urwid.Widget):
             parts.append((attr, fit(label, w, right=col.right)))
             if n < len(shown) - 1:
                 parts.append(("header sep", SEP))
-        return _pad(parts, _used(shown), maxcol, "header")
+        parts = _pad(parts, _used(shown), maxcol, "header")
+        if shown and shown[-1][0] < len(self.source.columns) - 1:
+            attr, text = parts[-1]
+            parts[-1] = (attr, text[:-1] + MORE) if text.isascii() or text.endswith(" ") else (attr, text)
+        return parts
 
     def _row(self, row, shown, maxcol, current) -> list:
         parts: list = []

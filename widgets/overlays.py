@@ -20,16 +20,16 @@ class HelpView(urwid.WidgetWrap):
         self._on_close = on_close
         width = max((display_width(k) for _, rows in sections for k, _ in rows), default=4) + 2
         items: list[urwid.Widget] = []
-        for title, rows in sections:
+        for n, (title, rows) in enumerate(sections):
             if items:
                 items.append(urwid.Divider())
             items.append(urwid.Text(("dialog title", title)))
             for keys, text in rows:
                 items.append(urwid.Columns([(width, urwid.Text(("key", keys))), urwid.Text(text)]))
-        if footer:
-            items += [urwid.Divider(), urwid.Text(footer)]
+            if n == 0 and footer:          # what belongs to this screen comes before what is everywhere
+                items += [urwid.Divider(), urwid.Text(footer)]
         self.listbox = urwid.ListBox(urwid.SimpleFocusListWalker(items))
-        super().__init__(_box(self.listbox, "Keys · Esc or ? closes"))
+        super().__init__(_box(self.listbox, "Keys · j/k scroll · Esc or ? closes"))
 
     def keypress(self, size, key):
         if key in self.CLOSE_KEYS and self._on_close is not None:
@@ -37,6 +37,16 @@ class HelpView(urwid.WidgetWrap):
             return None
         key = {"j": "down", "k": "up", " ": "page down", "g": "home", "G": "end"}.get(key, key)
         return super().keypress(size, key)
+
+
+class _Choice(urwid.Columns):
+    """A line of the picker: selectable, so that the list's focus can move onto it."""
+
+    def selectable(self) -> bool:
+        return True
+
+    def keypress(self, size, key):
+        return key
 
 
 class Picker(urwid.WidgetWrap):
@@ -61,12 +71,13 @@ class Picker(urwid.WidgetWrap):
         for label, hint, value in self._items:
             hay = f"{label} {hint}".lower()
             if all(w in hay for w in words):
-                row = urwid.Columns([(width, urwid.Text(label)), urwid.Text(("type", hint), align="right")])
+                row = _Choice([(width, urwid.Text(label)), urwid.Text(("dialog hint", hint), align="right")])
                 row.value = value
-                rows.append(urwid.AttrMap(row, None, "dialog focus"))
+                rows.append(urwid.AttrMap(row, None, {None: "dialog focus", "dialog hint": "dialog focus"}))
         if not rows:
-            rows.append(urwid.Text(("type", "  nothing matches")))
+            rows.append(urwid.Text(("dialog hint", "  nothing matches")))
         self.walker[:] = rows
+        self.walker.set_focus(0)          # the best match is the first one
 
     @property
     def matches(self) -> list[object]:
@@ -90,6 +101,6 @@ class Picker(urwid.WidgetWrap):
         return None
 
 
-def centered(top: urwid.Widget, bottom: urwid.Widget, width: int = 72, height: int = 80) -> urwid.Overlay:
+def centered(top: urwid.Widget, bottom: urwid.Widget, width: int = 80, height: int = 92) -> urwid.Overlay:
     return urwid.Overlay(top, bottom, align="center", width=(urwid.RELATIVE, width) if width <= 100 else width,
                          valign="middle", height=(urwid.RELATIVE, height), min_width=30, min_height=6)

@@ -16,7 +16,7 @@ class RecordView(urwid.WidgetWrap):
     def show(self, fields: list[tuple[str, str, str | None]]) -> None:
         """fields: (name, type label, value text or None for NULL)."""
         width = min(32, max((display_width(n) for n, _, _ in fields), default=4) + 1)
-        type_width = min(16, max((display_width(t) for _, t, _ in fields), default=4) + 1)
+        type_width = min(30, max((display_width(t) for _, t, _ in fields), default=4) + 1)
         rows = []
         for name, type_label, value in fields:
             shown = ("null", NULL_TEXT + " NULL") if value is None else value

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import urwid
 
+from widgets.cells import tail_fit
+
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -52,6 +54,24 @@ class StatusBar(urwid.WidgetWrap):
 
     def hide_prompt(self) -> None:
         self._bottom.original_widget = self._message
+
+
+class TailText(urwid.Widget):
+    """One line that, when too long, loses its beginning rather than its end:
+    the file name at the end of a path is the part worth keeping."""
+
+    _sizing = frozenset([urwid.Sizing.FLOW])
+
+    def __init__(self, text: str, attr: str):
+        super().__init__()
+        self.text, self.attr = text, attr
+
+    def rows(self, size, focus=False) -> int:
+        return 1
+
+    def render(self, size, focus=False):
+        (maxcol,) = size
+        return urwid.Text((self.attr, tail_fit(self.text, maxcol)), wrap="clip").render((maxcol,))
 
 
 class Prompt(urwid.Edit):

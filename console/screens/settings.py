@@ -31,9 +31,10 @@ class SettingsScreen(Screen):
         state = coredump.read_state()
         on = state.enabled and not coredump.blockers(state)
         rows: list[urwid.Widget] = [
-            urwid.Text(("dialog title", "Core dumps")),
-            urwid.Text([("field", "State       "), ("ok" if on else "warn", "ON" if state.enabled else "OFF"),
-                        ("type", "   (t toggles)")]),
+            urwid.Text(("section", "Core dumps")),
+            urwid.Columns([(15, urwid.Text(("field", "State"))),
+                           urwid.Text([("ok" if on else "warn", "ON" if state.enabled else "OFF"),
+                                       ("type", "   (t toggles)")])]),
             self._pair("Soft limit", _limit(state.soft)),
             self._pair("Hard limit", _limit(state.hard) + ("  (never lowered by rowdesk)")),
             self._pair("Pattern", state.core_pattern if state.core_pattern is not None else "unreadable"),
@@ -45,16 +46,17 @@ class SettingsScreen(Screen):
         for reason in coredump.blockers(state):
             rows.append(urwid.Text(("warn", "! " + reason)))
         if self.last_change is not None:
-            rows += [urwid.Divider(), urwid.Text(("dialog title", "Last change"))]
+            rows += [urwid.Divider(), urwid.Text(("section", "Last change"))]
             change = self.last_change
             rows.append(urwid.Text(("ok" if change.ok else "error", change.summary())))
-            rows += [urwid.Text(("warn", "! " + r)) for r in change.reasons]
-            rows += [urwid.Text(("type", n)) for n in change.notes if n != coredump.CREDENTIALS_NOTE]
+            # Blockers of the current state are listed above already; say only what is new.
+            shown = set(coredump.blockers(state))
+            rows += [urwid.Text(("warn", "! " + r)) for r in change.reasons if r not in shown]
         rows += [urwid.Divider(), urwid.Text(("warn", coredump.CREDENTIALS_NOTE))]
 
         prefs = self.app.preferences
         rows += [
-            urwid.Divider(), urwid.Text(("dialog title", "Preferences")),
+            urwid.Divider(), urwid.Text(("section", "Preferences")),
             self._pair("Config file", preferences.display_path(prefs.path)),
             self._pair("At start", "core dumps " + ("on" if prefs.prefs.dump_core else "off") +
                        "   (w remembers the current state in the config file)"),
@@ -69,7 +71,7 @@ class SettingsScreen(Screen):
 
     @staticmethod
     def _pair(name: str, value: str) -> urwid.Widget:
-        return urwid.Columns([(14, urwid.Text(("field", name))), urwid.Text(value)])
+        return urwid.Columns([(15, urwid.Text(("field", name))), urwid.Text(value)])
 
     def status_text(self) -> str:
         state = coredump.read_state()

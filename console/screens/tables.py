@@ -20,7 +20,7 @@ class _Entry:
         if self.count is None:
             shown = "…"
         elif self.count.rows is None:
-            shown = "?"          # a view: counting it would run its whole query
+            shown = "not counted"      # a view: counting it would run its whole query
         else:
             shown = f"{'' if self.count.exact else '~'}{self.count.rows:,}"
         return (self.name, self.type, shown)
@@ -136,6 +136,8 @@ class TablesScreen(Screen):
         text = f"{n} tables and views" if shown == n else f"{shown} of {n} tables match “{self.list.needle}”"
         if n == 0:
             text = "this database has no tables"
+        elif any(e.type == "view" for e in self.list.shown):
+            text += " · views are counted when opened"
         return text
 
     # -- commands -------------------------------------------------------------------------

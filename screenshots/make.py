@@ -1,6 +1,6 @@
 """Regenerate the PNG screenshots of the real rowdesk in this folder.
 
-    .venv/bin/pip install -e '.[screenshots]'    # Pillow; pyte comes with the test group: '.[test,screenshots]'
+    .venv/bin/pip install -e '.[test,screenshots]'   # Pillow, and pyte from the test group
     .venv/bin/python screenshots/make.py         # all shots, written next to this file
     .venv/bin/python screenshots/make.py browse help     # only some (names without .png)
 
@@ -491,7 +491,7 @@ def record(t: Pty, ctx) -> None:
 def help_overlay(t: Pty, ctx) -> None:
     open_orders(t, ctx)
     t.press("?")
-    t.wait_for(r"Keys · Esc or")
+    t.wait_for(r"Keys · j/k scroll · Esc or")
 
 
 def palette(t: Pty, ctx) -> None:

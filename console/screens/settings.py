@@ -50,7 +50,7 @@ class SettingsScreen(Screen):
             change = self.last_change
             rows.append(urwid.Text(("ok" if change.ok else "error", change.summary())))
             # Blockers of the current state are listed above already; say only what is new.
-            shown = set(coredump.blockers(state))
+            shown = set(coredump.blockers(state)) | set(state.explain())
             rows += [urwid.Text(("warn", "! " + r)) for r in change.reasons if r not in shown]
         rows += [urwid.Divider(), urwid.Text(("warn", coredump.CREDENTIALS_NOTE))]
 

@@ -28,8 +28,8 @@ def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = 
         fault_log = str(crash.enable_faulthandler())
     except OSError as e:
         log.warning("no faulthandler file: %s", e)
-    watcher = guardian.start(f"\r\nrowdesk: died of a fatal error; the terminal was restored. Traceback in {fault_log}; "
-                             f"a core file, if core dumps are on (see Settings).\n")
+    watcher = guardian.start(f"\r\nrowdesk: died of a fatal error; the terminal was restored. "
+                             f"Traceback in {fault_log}; a core file, if core dumps are on (see Settings).\n")
     from twisted.internet import reactor
 
     db = Database(target, reactor)

@@ -53,7 +53,8 @@ def _sqlite_uri_path(uri: str) -> Path:
     path = unquote(parts.path)
     if not path or path == "/:memory:":
         raise TargetError(f"{uri}: rowdesk needs a database file, not an in-memory database")
-    return Path(path)
+    # sqlite:////abs/path (SQLObject accepts it too) means the same file as sqlite:///abs/path.
+    return Path("/" + path.lstrip("/")) if path.startswith("//") else Path(path)
 
 
 def _sqlite_target(path: Path, read_only: bool) -> Target:

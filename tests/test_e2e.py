@@ -63,3 +63,19 @@ def test_version_matches_the_package_metadata():
 
     pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     assert pyproject["project"]["version"] == VERSION
+
+
+def test_saved_connection_by_name(term, tmp_path, demo_db):
+    import os
+
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "rowdesk" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f'[connections.shop]\nuri = "sqlite:///{demo_db}"\nread_only = true\n')
+    t = term("@shop")
+    t.wait_for(r"read-only")
+    t.wait_for(r"6 tables and views")
+    t.press("q")
+    assert t.wait_exit() == 0
+    t2 = term("@nope")
+    assert t2.wait_exit() == 1
+    assert "shop" in t2.text          # the message lists the names that exist

@@ -159,6 +159,7 @@ def make_figures(rows: int, small: int) -> dict[str, Figure]:
         Figure("probe_idle_lag", "(info) reactor lag in-process, idle", "ms", None),
         Figure("probe_cancel", "(info) in-process Esc → no query running", "ms", None),
         Figure("probe_draw", "(info) longest redraw in-process during slow sort", "ms", None),
+        Figure("probe_gc", "(info) longest GC pause in-process during slow sort", "ms", None),
         Figure("neighbours", "(info) CPU of other processes during the rep (% of 1 core)", "%", None),
     ]
     return {f.key: f for f in figs}
@@ -213,6 +214,24 @@ class NeighbourCPU(threading.Thread):
 # ----------------------------------------------------------------------------------------------
 # Databases
 # ----------------------------------------------------------------------------------------------
+
+def source_fingerprint() -> dict:
+    """Which app code was measured: a hash of console/, widgets/, storage/ and the newest change in them
+    (the tree may be edited while a run goes on; the run says so when it happens)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    newest, newest_file = 0.0, ""
+    for pkg in ("console", "widgets", "storage"):
+        for f in sorted((REPO / pkg).rglob("*.py")):
+            data = f.read_bytes()
+            h.update(str(f.relative_to(REPO)).encode() + b"\0" + data)
+            m = f.stat().st_mtime
+            if m > newest:
+                newest, newest_file = m, str(f.relative_to(REPO))
+    return {"sha256": h.hexdigest()[:16], "newest_change": time.strftime("%H:%M:%S", time.localtime(newest)),
+            "newest_file": newest_file}
+
 
 def rowdesk_exe() -> str:
     exe = REPO / ".venv" / "bin" / "rowdesk"
@@ -567,6 +586,8 @@ def collect(figs: dict[str, Figure], big: dict, small: dict | None, slow: dict, 
             figs["probe_idle_lag"].add(probe["idle"]["max_ms"])
         if probe.get("cancel"):
             figs["probe_cancel"].add(probe["cancel"]["esc_to_idle_ms"])
+        if probe.get("gc", {}).get("collections"):
+            figs["probe_gc"].add(probe["gc"]["max_ms"])
         if probe.get("draws", {}).get("count"):
             figs["probe_draw"].add(probe["draws"]["max_ms"])
         if probe.get("cancel") is None:
@@ -622,6 +643,9 @@ def main(argv=None) -> int:
     started = time.time()
     print(f"rowdesk browse benchmark: {rows:,} rows ({big_db}), baseline {args.small_rows:,} rows, "
           f"{reps} rep(s), terminal {COLS}x{ROWS}", flush=True)
+    code_before = source_fingerprint()
+    print(f"app source {code_before['sha256']} (newest change {code_before['newest_change']} "
+          f"{code_before['newest_file']})", flush=True)
     watch = NeighbourCPU()
     watch.start()
     for rep in range(1, reps + 1):
@@ -652,9 +676,19 @@ def main(argv=None) -> int:
         runs.append({"rep": rep, "browse": big, "browse_small": small, "slow": slow, "probe": probe,
                      "neighbour_cpu_pct": neighbours})
     watch.stop()
+    code_after = source_fingerprint()
+    if code_after != code_before:
+        print(f"  !! the app source changed during the run ({code_before['sha256']} -> {code_after['sha256']}, "
+              f"{code_after['newest_file']} at {code_after['newest_change']}): figures mix two versions", flush=True)
 
     print()
     print(table(figs))
+    for f in figs.values():
+        if f.judge == "max" and f.target is not None and f.samples:
+            over = sum(1 for v in f.samples if not (v < f.target if f.op == "<" else v <= f.target))
+            if over:
+                f.notes.append(f"{over} of {len(f.samples)} samples over the target "
+                               f"({', '.join(fmt(v, f.unit) for v in sorted(f.samples)[-over:])})")
     notes = [(f.label, n) for f in figs.values() for n in dict.fromkeys(f.notes)]
     if notes:
         print()
@@ -670,7 +704,8 @@ def main(argv=None) -> int:
         print(f"{len(unmeasured)} target(s) not measured (see notes): " + "; ".join(unmeasured))
 
     result = {
-        "meta": {"rows": rows, "small_rows": args.small_rows, "reps": reps, "terminal": [COLS, ROWS],
+        "meta": {"source_before": code_before, "source_after": code_after,
+                 "rows": rows, "small_rows": args.small_rows, "reps": reps, "terminal": [COLS, ROWS],
                  "big_db": str(big_db), "small_db": str(small_db),
                  "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
                  "took_s": time.time() - started, "host": platform.node(), "cpus": os.cpu_count(),

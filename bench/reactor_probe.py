@@ -19,6 +19,7 @@ canvases like the real one but writes no escape sequences to a terminal).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -123,6 +124,18 @@ def probe(reactor, args):
         draws.append((t, time.perf_counter() - t))
     app.loop.draw_screen = timed_draw
 
+    # Garbage-collector pauses (they run on whichever thread allocates; on the reactor thread they stall it).
+    gc_pauses: list[tuple[float, float, int]] = []
+    gc_started = {}
+
+    def on_gc(phase, info):
+        if phase == "start":
+            gc_started["t"] = time.perf_counter()
+        elif "t" in gc_started:
+            t0 = gc_started.pop("t")
+            gc_pauses.append((t0, time.perf_counter() - t0, info["generation"]))
+    gc.callbacks.append(on_gc)
+
     meter = LagMeter(reactor)
     try:
         app.start()
@@ -185,11 +198,15 @@ def probe(reactor, args):
         slow_draws = [d for t, d in draws if t_sort <= t <= t_slow_end]
         out["draws"] = {"count": len(slow_draws), "max_ms": max(slow_draws, default=0) * 1000,
                         "median_ms": statistics.median(slow_draws) * 1000 if slow_draws else None}
+        slow_gc = [d for t, d, _ in gc_pauses if t_sort <= t <= t_slow_end]
+        out["gc"] = {"collections": len(slow_gc), "max_ms": max(slow_gc, default=0) * 1000,
+                     "max_generation": max((g for t, _, g in gc_pauses if t_sort <= t <= t_slow_end), default=None)}
         out["ok"] = True
     except Exception as e:   # noqa: BLE001 - reported in the JSON
         out["ok"] = False
         out["error"] = f"{type(e).__name__}: {e}"
     finally:
+        gc.callbacks.remove(on_gc)
         app.quit()
         app.loop.stop()
         db.close()

@@ -144,7 +144,8 @@ def create_demo(path: Path, rows: int = 3000, *, progress=None) -> dict[str, int
         if progress:
             progress("indexes")
         conn.executescript(INDEXES)
-        conn.execute("PRAGMA analysis_limit = 1000")   # sampled statistics: seconds, not minutes
+        # Full statistics: sampled ones (analysis_limit) told the planner each status matched 1,001 rows
+        # instead of 1.7M, and it chose a filesort over the placed_at index (1 s instead of 10 ms).
         conn.execute("ANALYZE")
         conn.execute("PRAGMA journal_mode=WAL")
     finally:

@@ -99,6 +99,8 @@ class App:
         self.loop.start()
 
     def quit(self) -> None:
+        if self.finished:
+            return                 # two q in one read of the terminal: the reactor is already stopping
         for s in reversed(self.stack):
             s.on_close()
         self.finished = True
@@ -198,6 +200,9 @@ class App:
             return None
 
     def _keypress(self, size, key):
+        if key == "ctrl c":
+            self.quit()            # whatever has the keys, ^C is a way out
+            return None
         if self.prompt is not None or self.overlay is not None:
             return self.frame.keypress(size, key)
         if not isinstance(key, str):
@@ -288,9 +293,13 @@ class App:
         self.loop.screen.clear()
 
     # -- overlays and the prompt ------------------------------------------------------
+    def show_widget(self, widget: urwid.Widget) -> None:
+        """Show the top screen's (new) widget, under the open overlay if there is one."""
+        self.body.original_widget = centered(self.overlay, widget) if self.overlay is not None else widget
+
     def open_overlay(self, widget: urwid.Widget) -> None:
         self.overlay = widget
-        self.body.original_widget = centered(widget, self.top.widget)
+        self.show_widget(self.top.widget)
 
     def close_overlay(self) -> None:
         self.overlay = None

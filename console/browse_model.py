@@ -42,6 +42,8 @@ class BrowseModel:
         self.loaded = False
         self.loading: str | None = None     # what the main query is doing, for the status line
         self._main = None                   # Deferred of the query the operator waits for
+        self._target: View | None = None    # the view that query will show: keys typed ahead build on it
+        self._index_from_start = False      # first_index was counted from the top, not derived from a count
         self._ahead = None                  # prefetch after the window
         self._behind = None                 # prefetch before the window
         self._count = None
@@ -84,26 +86,33 @@ class BrowseModel:
                 d.cancel()
                 found = True
         self.loading = None
+        self._target = None
         self._pending_move = 0
         return found
 
-    def _start_main(self, label: str, d, on_page) -> None:
+    @property
+    def latest_view(self) -> View:
+        """The view on screen, or the one being loaded: what a new sort or filter builds on."""
+        return self._target or self.view
+
+    def _start_main(self, label: str, d, on_page, view: View | None = None) -> None:
         for attr in ("_main", "_ahead", "_behind"):
             old = getattr(self, attr)
             if old is not None:
                 setattr(self, attr, None)
                 old.cancel()
-        self._main, self.loading = d, label
+        self._main, self.loading, self._target = d, label, view
 
         def got(page):
             if self._main is not d:
                 return
-            self._main, self.loading = None, None
+            self._main, self.loading, self._target = None, None, None
             on_page(page)
 
         def failed(failure):
             if self._main is d:
-                self._main, self.loading = None, None
+                self._main, self.loading, self._target = None, None, None
+                self._set_markers(self.view)
             return failure
         d.addCallbacks(got, failed)
         d.addErrback(self.on_error(label))
@@ -121,15 +130,19 @@ class BrowseModel:
         d = self.db.fetch(view, None, forward=True, limit=FETCH)
 
         def on_page(page):
+            if view.filters != self.view.filters:
+                self._drop_count()             # a count of other rows must not land on these
             self.view = view
+            self._set_markers(view)
             self._replace(page.rows, page.marks, cursor=0)
             self.at_start, self.at_end = True, page.reached_end
             self.first_index, self.after_last = 0, (0 if page.reached_end else None)
+            self._index_from_start = True
             if page.reached_end:
                 self.total = RowCount(len(page.rows), exact=True)
             self._fit_widths()
             self.loaded = True
-        self._start_main(label, d, on_page)
+        self._start_main(label, d, on_page, view)
 
     def load_last(self) -> None:
         d = self.db.fetch(self.view, None, forward=False, from_end=True, limit=FETCH)
@@ -139,6 +152,7 @@ class BrowseModel:
             self.at_end, self.at_start = True, page.reached_end
             self.after_last = 0
             self.first_index = 0 if page.reached_end else self._index_from_total()
+            self._index_from_start = page.reached_end
             self._fit_widths()
             self.loaded = True
         self._start_main("reading the last rows", d, on_page)
@@ -150,7 +164,9 @@ class BrowseModel:
             self.refresh_count()
             return
         cursor, first_index = self.cursor, self.first_index
-        d = self.db.fetch(self.view, self.marks[0], forward=True, limit=FETCH, inclusive=True)
+        # As many rows as the window holds, so that the cursor stays on its row.
+        d = self.db.fetch(self.view, self.marks[0], forward=True, limit=min(KEEP, max(FETCH, len(self.rows))),
+                          inclusive=True)
 
         def on_page(page):
             self._replace(page.rows, page.marks, cursor=min(cursor, max(0, len(page.rows) - 1)))
@@ -171,6 +187,17 @@ class BrowseModel:
         self.rows, self.marks = list(rows), list(marks)
         self.cursor = cursor
 
+    def _drop_count(self) -> None:
+        self.total = None
+        if self._count is not None:
+            old, self._count = self._count, None
+            old.cancel()
+
+    def _take_count(self, count: RowCount) -> None:
+        self.total = count
+        if count.exact and not self._index_from_start:
+            self.first_index = self._index_from_total()
+
     def refresh_count(self) -> None:
         if self._count is not None:
             old, self._count = self._count, None
@@ -188,9 +215,7 @@ class BrowseModel:
             self._count = None
             if view is not self.view:
                 return
-            self.total = count
-            if self.first_index is None:
-                self.first_index = self._index_from_total()
+            self._take_count(count)
             if not count.exact:
                 self._refine_count()
 
@@ -211,9 +236,7 @@ class BrowseModel:
             if self._count is d:
                 self._count = None
                 if view is self.view:
-                    self.total = count
-                    if self.first_index is None:
-                        self.first_index = self._index_from_total()
+                    self._take_count(count)
 
         def failed(failure):
             if self._count is d:
@@ -228,11 +251,13 @@ class BrowseModel:
         if not self.rows:
             return
         target = self.cursor + delta
+        # Moves past the window wait for the rows; keys typed meanwhile add up.
         if target >= len(self.rows):
-            self._pending_move = target - (len(self.rows) - 1) if not self.at_end else 0
+            over = target - (len(self.rows) - 1)
+            self._pending_move = 0 if self.at_end else max(self._pending_move, 0) + over
             target = len(self.rows) - 1
         elif target < 0:
-            self._pending_move = target if not self.at_start else 0
+            self._pending_move = 0 if self.at_start else min(self._pending_move, 0) + target
             target = 0
         else:
             self._pending_move = 0
@@ -240,7 +265,8 @@ class BrowseModel:
         self._prefetch()
 
     def _prefetch(self) -> None:
-        margin = max(self.page_rows * 2, 50)
+        # Two screens ahead, but never so much that both ends are fetched and trimmed in turn.
+        margin = min(max(self.page_rows * 2, 50), (KEEP - FETCH) // 4)
         if not self.at_end and self._ahead is None and self._main is None and \
                 len(self.rows) - self.cursor <= margin:
             self._fetch_ahead()
@@ -248,7 +274,8 @@ class BrowseModel:
             self._fetch_behind()
 
     def _fetch_ahead(self) -> None:
-        d = self.db.fetch(self.view, self.marks[-1], forward=True, limit=FETCH)
+        anchor = self.marks[-1]
+        d = self.db.fetch(self.view, anchor, forward=True, limit=FETCH)
         self._ahead = d
         view = self.view
 
@@ -257,6 +284,9 @@ class BrowseModel:
                 return
             self._ahead = None
             if view is not self.view:
+                return
+            if not self.marks or self.marks[-1] != anchor:
+                self._prefetch()          # the window's end moved meanwhile: these rows do not join it
                 return
             self.rows.extend(page.rows)
             self.marks.extend(page.marks)
@@ -280,7 +310,8 @@ class BrowseModel:
         d.addBoth(self._changed)
 
     def _fetch_behind(self) -> None:
-        d = self.db.fetch(self.view, self.marks[0], forward=False, limit=FETCH)
+        anchor = self.marks[0]
+        d = self.db.fetch(self.view, anchor, forward=False, limit=FETCH)
         self._behind = d
         view = self.view
 
@@ -290,6 +321,9 @@ class BrowseModel:
             self._behind = None
             if view is not self.view:
                 return
+            if not self.marks or self.marks[0] != anchor:
+                self._prefetch()
+                return
             n = len(page.rows)
             self.rows[:0] = page.rows
             self.marks[:0] = page.marks
@@ -298,6 +332,7 @@ class BrowseModel:
             self.at_start = page.reached_end
             if page.reached_end:
                 self.first_index = 0
+                self._index_from_start = True
             elif self.first_index is not None:
                 self.first_index -= n
             self._trim_back()
@@ -341,24 +376,26 @@ class BrowseModel:
 
     # -- sort and filter ----------------------------------------------------------------------------
     def sort_by(self, column: str) -> None:
-        order = self.view.order
+        base = self.latest_view
+        order = base.order
         descending = order.column == column and not order.descending
-        view = View(self.table, Order(column, descending), self.view.filters)
+        view = View(self.table, Order(column, descending), base.filters)
         self._set_markers(view)
         self.load_first(view, label=f"sorting by {column}")
 
     def set_filter(self, condition, column: str) -> None:
-        filters = tuple(c for c in self.view.filters if c.column != column)
+        base = self.latest_view
+        filters = tuple(c for c in base.filters if c.column != column)
         if condition is not None:
             filters += (condition,)
-        view = View(self.table, self.view.order, filters)
-        self.total = None
+        view = View(self.table, base.order, filters)
+        self._drop_count()
         self.load_first(view, label="filtering")
         self._count_after_load(view)
 
     def clear_filters(self) -> None:
-        view = View(self.table, self.view.order, ())
-        self.total = None
+        view = View(self.table, self.latest_view.order, ())
+        self._drop_count()
         self.load_first(view, label="reading rows")
         self._count_after_load(view)
 

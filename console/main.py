@@ -32,23 +32,27 @@ def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = 
                              f"Traceback in {fault_log}; a core file, if core dumps are on (see Settings).\n")
     from twisted.internet import reactor
 
-    db = Database(target, reactor)
-    app = App(db, reactor, theme=theme, prefs=prefs)
-    crash.install_thread_excepthook(lambda exc: reactor.callFromThread(app.crash, exc))
-    if crash_test:
-        reactor.callLater(0.3, _crash_test, app, crash_test)
+    db = app = None
     try:
-        app.run()
-    except BaseException as exc:   # noqa: BLE001 - whatever it was, the operator gets the terminal and a report
-        crash.restore_terminal()
-        log.error("crash", exc_info=exc)
-        stack = [s.name for s in app.stack]
-        report = crash.write_report(exc, screen_stack=stack, log_path=log_path, version=VERSION)
-        print_error(f"crashed: {type(exc).__name__}: {exc}")
-        print_error(f"crash report: {report}")
-        return EXIT_CRASH
+        try:
+            db = Database(target, reactor)
+            app = App(db, reactor, theme=theme, prefs=prefs)
+            crash.install_thread_excepthook(lambda exc: reactor.callFromThread(app.crash, exc))
+            if crash_test:
+                reactor.callLater(0.3, _crash_test, app, crash_test)
+            app.run()
+        except BaseException as exc:   # noqa: BLE001 - whatever it was: the terminal back, and a report
+            crash.restore_terminal()
+            log.error("crash", exc_info=exc)
+            stack = [s.name for s in app.stack] if app is not None else []
+            report = crash.write_report(exc, screen_stack=stack, log_path=log_path, version=VERSION)
+            print_error(f"crashed: {type(exc).__name__}: {exc}")
+            print_error(f"crash report: {report}")
+            return EXIT_CRASH
+        finally:
+            if db is not None:
+                db.close()          # its pool threads would keep the process alive
     finally:
-        db.close()
         if watcher is not None:
             watcher.dismiss()
     return 0

@@ -52,7 +52,7 @@ def _sqlite_uri_path(uri: str) -> Path:
         raise TargetError(f"{mask_secrets(uri)}: a SQLite URI has no host; use sqlite:///absolute/path.db")
     path = unquote(parts.path)
     if not path or path == "/:memory:":
-        raise TargetError(f"{uri}: rowdesk needs a database file, not an in-memory database")
+        raise TargetError(f"{mask_secrets(uri)}: rowdesk needs a database file, not an in-memory database")
     # sqlite:////abs/path (SQLObject accepts it too) means the same file as sqlite:///abs/path.
     return Path("/" + path.lstrip("/")) if path.startswith("//") else Path(path)
 

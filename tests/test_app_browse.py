@@ -272,3 +272,52 @@ async def test_read_only_view_says_why(harness, browse_db):
     await h.wait_for(r"tables and views", where="status")
     h.press("q")
     assert h.app.finished
+
+
+@pytest_twisted.ensureDeferred
+async def test_help_opened_while_a_table_opens_stays_usable(harness, browse_db):
+    h = harness(browse_db)
+    await h.wait_for(r"tables and views", where="status")
+    h.press("j")                                   # one_row
+    h.screen.send(["enter", "?"])                  # help opens before the table has been read
+    await h.wait_for(r"row 1 of 1", where="status")
+    await h.wait_for(r"Keys · j/k scroll")
+    h.press("esc")
+    await h.wait_for(r"ONLY")
+    assert "Keys ·" not in h.text
+    h.press("q")
+    await h.wait_for(r"tables and views", where="status")
+
+
+@pytest_twisted.ensureDeferred
+async def test_keys_typed_ahead_build_on_the_view_being_loaded(harness, browse_db):
+    h = harness(browse_db)
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    h.screen.send(["l", "l", "s", "s"])            # twice, before the first sort arrives: descending
+    await h.wait_for("sort age ▼", where="status")
+    await h.idle()
+    assert "age ▼" in h.lines[1]
+    h.screen.send(["/"] + list(">=70") + ["enter", "l", "/"] + list("Kraków") + ["enter"])
+    await h.wait_for(r"filter age >= 70 · filter city ~ Kraków", where="status")
+    await h.idle()
+    expected = sum(1 for n in range(1, 5001) if n % 10 and 18 + n % 60 >= 70 and n % 3 == 1)
+    assert h.app.top.model.total.rows == expected
+    assert f"of {expected:,}" in h.status
+
+
+@pytest_twisted.ensureDeferred
+async def test_refresh_keeps_the_cursor_on_its_row(harness, browse_db):
+    h = harness(browse_db, size=(100, 30))
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    for _ in range(30):
+        h.press("page down")
+        await h.idle()
+    before = h.status
+    row_id = h.app.top.model.current_row()[0]
+    assert len(h.app.top.model.rows) > 200
+    h.press("r")
+    await h.idle()
+    assert h.app.top.model.current_row()[0] == row_id
+    assert h.status.split(" · ")[1] == before.split(" · ")[1]

@@ -7,6 +7,7 @@ from console.registry import screen
 from console.screens.base import Screen
 from storage import filters
 from storage.jobs import is_cancel
+from storage.secrets import mask_secrets
 from widgets.grid import GridView
 
 
@@ -42,7 +43,7 @@ class BrowseScreen(Screen):
             self.widget = Filler(Text(("type", f"  opening {self.table_name} was cancelled; r tries again")))
             self._install()
             return None
-        self.error = failure.getErrorMessage()
+        self.error = mask_secrets(failure.getErrorMessage())
         self.widget = Filler(Text(("error", f"  cannot open {self.table_name}: {self.error}")), valign="top")
         self._install()
         return self.app.failed(f"opening {self.table_name}")(failure)
@@ -61,7 +62,7 @@ class BrowseScreen(Screen):
 
     def _install(self) -> None:
         if self.app.stack and self.app.top is self:
-            self.app.body.original_widget = self.widget
+            self.app.show_widget(self.widget)
         self.app.update_status()
 
     def _model_changed(self, _=None) -> None:
@@ -181,7 +182,7 @@ class BrowseScreen(Screen):
             self.app.update_status()
 
     def cmd_clear_filters(self):
-        if self._ready() and self.model.view.filters:
+        if self._ready() and self.model.latest_view.filters:
             self.model.clear_filters()
             self.app.update_status()
 
@@ -189,7 +190,7 @@ class BrowseScreen(Screen):
         if not self._ready() or not self.model.columns:
             return
         column = self.model.table.columns[self.model.col]
-        current = next((c for c in self.model.view.filters if c.column == column.name), None)
+        current = next((c for c in self.model.latest_view.filters if c.column == column.name), None)
         initial = _filter_text(current)
 
         def done(text):

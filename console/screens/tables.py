@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from console.registry import screen
 from console.screens.base import Screen
 from storage.database import RowCount
+from storage.jobs import is_cancel
 from widgets.grid import GridColumn, GridView
 
 
@@ -112,9 +113,12 @@ class TablesScreen(Screen):
             self._count_next()
 
         def failed(failure):
+            if is_cancel(failure):
+                return None                              # cancelled: counted again on the next refresh
             self._counting = None
             entry.count = RowCount(None, exact=True)    # do not retry forever
             self.list.update(entry)
+            self._count_next()                           # one table that cannot be counted stops nothing
             return failure
         d.addCallbacks(self.app.deliver(got), failed)
         d.addErrback(self.app.failed(f"counting the rows of {entry.name}"))
@@ -165,9 +169,9 @@ class TablesScreen(Screen):
         self._move(len(self.list.rows))
 
     def cmd_refresh(self):
+        self.cancel_work()
         for e in self.list.entries:
             e.count = None
-        self.cancel_work()
         self.load()
 
     def cmd_open(self):

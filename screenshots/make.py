@@ -19,20 +19,14 @@ Options: --keep keeps the temporary directory (printed); --out DIR writes elsewh
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
-import pty
 import re
 import resource
-import select
 import shutil
 import signal
 import sqlite3
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
 import time
 import unicodedata
 from collections.abc import Callable
@@ -50,6 +44,8 @@ try:
 except ImportError:  # pragma: no cover
     sys.exit("screenshots/make.py needs Pillow: .venv/bin/pip install -e '.[screenshots]'")
 
+sys.path.insert(0, str(HERE.parent))   # the tests' terminal driver
+from tests.terminal import KEYS, Terminal  # noqa: E402
 
 # ------------------------------------------------------------------------------------------
 # Fonts and colours
@@ -327,82 +323,21 @@ def render(screen: pyte.Screen, path: Path, fonts: Fonts, profile: str = "dark",
 # A program in a pseudo-terminal
 # ------------------------------------------------------------------------------------------
 
-KEYS = {"enter": "\r", "esc": "\x1b", "tab": "\t", "backspace": "\x7f", "up": "\x1b[A", "down": "\x1b[B",
-        "right": "\x1b[C", "left": "\x1b[D", "home": "\x1b[H", "end": "\x1b[F", "page up": "\x1b[5~",
-        "page down": "\x1b[6~", "f1": "\x1bOP", "f2": "\x1bOQ", "ctrl c": "\x03"}
-
-
 class ShotError(Exception):
     pass
 
 
-class Pty:
+class Pty(Terminal):
+    """The tests' pseudo-terminal driver, with the screenshot script's error and a way out."""
+
     def __init__(self, argv: list[str], cols: int, rows: int, env: dict[str, str], preexec_fn=None, cwd=None):
-        self.screen = pyte.Screen(cols, rows)
-        self.stream = pyte.ByteStream(self.screen)
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     start_new_session=True, close_fds=True, preexec_fn=preexec_fn, cwd=cwd)
-        os.close(slave)
-        self.fd = master
-        self.eof = False
-
-    def pump(self, timeout: float) -> bool:
-        """Read what is there (waiting at most *timeout*); True if something arrived."""
-        if self.eof:
-            time.sleep(timeout)
-            return False
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return False
-        try:
-            data = os.read(self.fd, 65536)
-        except OSError:       # EIO: the program has gone and the pty is closed
-            data = b""
-        if not data:
-            self.eof = True
-            return False
-        self.stream.feed(data)
-        return True
-
-    @property
-    def text(self) -> str:
-        return "\n".join(line.rstrip() for line in self.screen.display)
+        super().__init__(argv, cols=cols, rows=rows, env=env, cwd=cwd, preexec_fn=preexec_fn, inherit_env=False)
 
     def wait_for(self, pattern: str, timeout: float = 15.0) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while True:
-            m = re.search(pattern, self.text, re.M)
-            if m:
-                return m
-            if time.monotonic() > deadline:
-                raise ShotError(f"{pattern!r} not on the screen after {timeout:.0f}s"
-                                + (" (the program has exited)" if self.proc.poll() is not None else "")
-                                + ". The screen:\n" + self.framed())
-            self.pump(0.05)
-
-    def settle(self, quiet: float = 0.4, limit: float = 4.0) -> None:
-        """Let the program finish drawing: until nothing arrived for *quiet* seconds (at most *limit*)."""
-        deadline = time.monotonic() + limit
-        last = time.monotonic()
-        while time.monotonic() < deadline:
-            if self.pump(0.05):
-                last = time.monotonic()
-            elif time.monotonic() - last >= quiet:
-                return
-
-    def press(self, *keys: str) -> None:
-        for key in keys:
-            text = KEYS.get(key, key)
-            for piece in ([text] if key in KEYS else list(text)):   # plain text: one character at a time
-                os.write(self.fd, piece.encode())
-                time.sleep(0.03)
-                self.pump(0)
-
-    def framed(self) -> str:
-        bar = "+" + "-" * self.screen.columns + "+"
-        return "\n".join([bar, *("|" + line + "|" for line in self.screen.display), bar])
+        try:
+            return super().wait_for(pattern, timeout)
+        except AssertionError as e:
+            raise ShotError(str(e)) from None
 
     def quit(self) -> int | None:
         """q a few times (each screen goes back, the home screen quits); where q is typed into a prompt,
@@ -423,18 +358,6 @@ class Pty:
         code = self.proc.poll()
         self.close()
         return code
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
 
 
 # ------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""A program in a pseudo-terminal, read through a terminal emulator (pyte), as a user sees it."""
+"""A program in a pseudo-terminal, read through a terminal emulator (pyte), as a user sees it.
+
+Used by the end-to-end tests and by screenshots/make.py."""
 
 from __future__ import annotations
 
@@ -15,38 +17,52 @@ import time
 
 import pyte
 
-KEYS = {"enter": "\r", "esc": "\x1b", "down": "\x1b[B", "up": "\x1b[A", "right": "\x1b[C", "left": "\x1b[D",
-        "page down": "\x1b[6~", "page up": "\x1b[5~", "home": "\x1b[H", "end": "\x1b[F", "ctrl c": "\x03"}
+KEYS = {"enter": "\r", "esc": "\x1b", "tab": "\t", "backspace": "\x7f", "up": "\x1b[A", "down": "\x1b[B",
+        "right": "\x1b[C", "left": "\x1b[D", "home": "\x1b[H", "end": "\x1b[F", "page up": "\x1b[5~",
+        "page down": "\x1b[6~", "f1": "\x1bOP", "f2": "\x1bOQ", "ctrl c": "\x03"}
 
 
 class Terminal:
     def __init__(self, argv: list[str], *, cols: int = 100, rows: int = 30, env: dict | None = None, cwd=None,
-                 preexec_fn=None):
+                 preexec_fn=None, inherit_env: bool = True):
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+        full_env = {**(os.environ if inherit_env else {}), "TERM": "xterm-256color", **(env or {})}
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=full_env,
-                                     start_new_session=True, close_fds=True, cwd=cwd,
-                                     preexec_fn=preexec_fn)
+                                     start_new_session=True, close_fds=True, cwd=cwd, preexec_fn=preexec_fn)
         os.close(slave)
         self.fd = master
         self.raw = b""
+        self.eof = False
 
-    def _pump(self, timeout: float) -> None:
+    def pump(self, timeout: float) -> bool:
+        """Read what is there (waiting at most *timeout*); True if something arrived."""
+        if self.eof:
+            time.sleep(timeout)
+            return False
         ready, _, _ = select.select([self.fd], [], [], timeout)
-        if ready:
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:
-                return
-            self.raw += data
-            self.stream.feed(data)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:            # EIO: the program has gone and the pty is closed
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.raw += data
+        self.stream.feed(data)
+        return True
 
     @property
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def framed(self) -> str:
+        bar = "+" + "-" * self.screen.columns + "+"
+        return "\n".join([bar, *("|" + line + "|" for line in self.screen.display), bar])
 
     def wait_for(self, pattern: str, timeout: float = 15.0) -> re.Match:
         deadline = time.monotonic() + timeout
@@ -55,25 +71,45 @@ class Terminal:
             if m:
                 return m
             if time.monotonic() > deadline:
-                raise AssertionError(f"{pattern!r} not on the terminal after {timeout}s:\n{self.text}")
-            self._pump(0.05)
+                gone = " (the program has exited)" if self.proc.poll() is not None else ""
+                raise AssertionError(f"{pattern!r} not on the terminal after {timeout:.0f}s{gone}:\n{self.framed()}")
+            self.pump(0.05)
+
+    def settle(self, quiet: float = 0.4, limit: float = 4.0) -> None:
+        """Let the program finish drawing: until nothing arrived for *quiet* seconds (at most *limit*)."""
+        deadline = time.monotonic() + limit
+        last = time.monotonic()
+        while time.monotonic() < deadline:
+            if self.pump(0.05):
+                last = time.monotonic()
+            elif time.monotonic() - last >= quiet:
+                return
 
     def press(self, *keys: str) -> None:
+        """Named keys (KEYS) or plain text, typed one character at a time."""
         for key in keys:
-            os.write(self.fd, KEYS.get(key, key).encode())
-            time.sleep(0.02)
+            for piece in ([KEYS[key]] if key in KEYS else list(key)):
+                os.write(self.fd, piece.encode())
+                time.sleep(0.02)
+                self.pump(0)
 
     def wait_exit(self, timeout: float = 10.0) -> int:
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None:
             if time.monotonic() > deadline:
                 raise AssertionError(f"still running after {timeout}s:\n{self.text}")
-            self._pump(0.05)
-        self._pump(0.05)
+            self.pump(0.05)
+        self.pump(0.05)
         return self.proc.returncode
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.proc.wait()
-        os.close(self.fd)
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass

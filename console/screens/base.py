@@ -43,3 +43,32 @@ class Screen:
     def typed(self, key: str) -> bool:
         """A key no binding claimed; True when the screen used it."""
         return False
+
+
+class ScrollingScreen(Screen):
+    """A screen that is one scrolling list: the movement commands scroll it."""
+
+    def scroll_target(self) -> urwid.ListBox:
+        raise NotImplementedError
+
+    def _scroll(self, key: str) -> None:
+        cols, rows = self.app.loop.screen.get_cols_rows()
+        self.scroll_target().keypress((cols, max(1, rows - 3)), key)
+
+    def cmd_up(self):
+        self._scroll("up")
+
+    def cmd_down(self):
+        self._scroll("down")
+
+    def cmd_page_up(self):
+        self._scroll("page up")
+
+    def cmd_page_down(self):
+        self._scroll("page down")
+
+    def cmd_first(self):
+        self._scroll("home")
+
+    def cmd_last(self):
+        self._scroll("end")

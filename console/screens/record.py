@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from console.registry import screen
-from console.screens.base import Screen
+from console.screens.base import ScrollingScreen
 from widgets.record import RecordView
 
 
 @screen
-class RecordScreen(Screen):
+class RecordScreen(ScrollingScreen):
     name = "record"
     title = "Record"
 
@@ -39,6 +39,9 @@ class RecordScreen(Screen):
     def on_show(self) -> None:
         self.show()
 
+    def scroll_target(self):
+        return self.view.listbox
+
     def _step(self, delta: int) -> None:
         self.browse.cmd_down() if delta > 0 else self.browse.cmd_up()
         self.show()
@@ -49,28 +52,6 @@ class RecordScreen(Screen):
 
     def cmd_previous_record(self):
         self._step(-1)
-
-    def _scroll(self, key: str) -> None:
-        size = self.app.loop.screen.get_cols_rows()
-        self.view.listbox.keypress((size[0], max(1, size[1] - 3)), key)
-
-    def cmd_up(self):
-        self._scroll("up")
-
-    def cmd_down(self):
-        self._scroll("down")
-
-    def cmd_page_up(self):
-        self._scroll("page up")
-
-    def cmd_page_down(self):
-        self._scroll("page down")
-
-    def cmd_first(self):
-        self._scroll("home")
-
-    def cmd_last(self):
-        self._scroll("end")
 
     def cmd_refresh(self):
         self.browse.cmd_refresh()

@@ -8,11 +8,11 @@ import urwid
 
 from console import coredump, preferences, themes
 from console.registry import screen
-from console.screens.base import Screen
+from console.screens.base import ScrollingScreen
 
 
 @screen
-class SettingsScreen(Screen):
+class SettingsScreen(ScrollingScreen):
     name = "settings"
     title = "Settings"
     palette = True
@@ -106,21 +106,8 @@ class SettingsScreen(Screen):
         self.render()
         self.app.update_status()
 
-    def _scroll(self, key):
-        size = self.app.loop.screen.get_cols_rows()
-        self.listbox.keypress((max(1, size[0] - 2), max(1, size[1] - 3)), key)
-
-    def cmd_up(self):
-        self._scroll("up")
-
-    def cmd_down(self):
-        self._scroll("down")
-
-    def cmd_page_up(self):
-        self._scroll("page up")
-
-    def cmd_page_down(self):
-        self._scroll("page down")
+    def scroll_target(self):
+        return self.listbox
 
 
 def _limit(value: int) -> str:

@@ -125,15 +125,21 @@ class BrowseModel:
         self.load_first()
         self.refresh_count()
 
+    def _adopt(self, view: View) -> None:
+        """The rows of *view* are the ones on screen from now on."""
+        filters_changed = view.filters != self.view.filters
+        self.view = view
+        self._set_markers(view)
+        if filters_changed:
+            self._drop_count()                 # a count of other rows must not land on these
+            self.refresh_count()               # started after the rows: the operator wants rows first
+
     def load_first(self, view: View | None = None, label: str = "reading rows") -> None:
-        view = view or self.view
+        view = view or self.latest_view
         d = self.db.fetch(view, None, forward=True, limit=FETCH)
 
         def on_page(page):
-            if view.filters != self.view.filters:
-                self._drop_count()             # a count of other rows must not land on these
-            self.view = view
-            self._set_markers(view)
+            self._adopt(view)
             self._replace(page.rows, page.marks, cursor=0)
             self.at_start, self.at_end = True, page.reached_end
             self.first_index, self.after_last = 0, (0 if page.reached_end else None)
@@ -145,9 +151,11 @@ class BrowseModel:
         self._start_main(label, d, on_page, view)
 
     def load_last(self) -> None:
-        d = self.db.fetch(self.view, None, forward=False, from_end=True, limit=FETCH)
+        view = self.latest_view
+        d = self.db.fetch(view, None, forward=False, from_end=True, limit=FETCH)
 
         def on_page(page):
+            self._adopt(view)
             self._replace(page.rows, page.marks, cursor=max(0, len(page.rows) - 1))
             self.at_end, self.at_start = True, page.reached_end
             self.after_last = 0
@@ -155,12 +163,12 @@ class BrowseModel:
             self._index_from_start = page.reached_end
             self._fit_widths()
             self.loaded = True
-        self._start_main("reading the last rows", d, on_page)
+        self._start_main("reading the last rows", d, on_page, view)
 
     def reload(self) -> None:
         """Read the window again from its first row (the operator pressed r)."""
-        if not self.rows:
-            self.load_first()
+        if not self.rows or self._target is not None:
+            self.load_first()                  # nothing to keep, or a new view still loading: start it again
             self.refresh_count()
             return
         cursor, first_index = self.cursor, self.first_index
@@ -391,25 +399,11 @@ class BrowseModel:
         view = View(self.table, base.order, filters)
         self._drop_count()
         self.load_first(view, label="filtering")
-        self._count_after_load(view)
 
     def clear_filters(self) -> None:
         view = View(self.table, self.latest_view.order, ())
         self._drop_count()
         self.load_first(view, label="reading rows")
-        self._count_after_load(view)
-
-    def _count_after_load(self, view: View) -> None:
-        # The count waits for the first page: the operator wants rows first.
-        d = self._main
-        if d is None:
-            return
-
-        def then(result):
-            if self.view is view:
-                self.refresh_count()
-            return result
-        d.addBoth(then)
 
     def _set_markers(self, view: View) -> None:
         for gc in self.columns:

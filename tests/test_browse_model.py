@@ -1,0 +1,109 @@
+"""BrowseModel against a storage double whose Deferreds the test fires itself,
+so that the order in which results arrive is chosen, not left to threads."""
+
+from twisted.internet import defer
+
+from console.browse_model import FETCH, KEEP, BrowseModel
+from storage.database import RowCount
+from storage.filters import Condition
+from storage.paging import Page
+from storage.schema import Column, Table
+
+N = 5000
+TABLE = Table("t", "table", (Column("id", "INTEGER", "int", pk_position=1, nullable=False),), ("id",), ("id",))
+
+
+class FakeDB:
+    """Rows 1..N in key order; each call returns a Deferred kept until the test fires it."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, tuple, defer.Deferred]] = []
+
+    def _call(self, kind, *args):
+        d = defer.Deferred()
+        self.calls.append((kind, args, d))
+        return d
+
+    def fetch(self, view, mark, *, forward=True, limit=FETCH, inclusive=False, from_end=False):
+        return self._call("fetch", view, mark, forward, limit, inclusive, from_end)
+
+    def estimate_rows(self, name):
+        return self._call("count", None)
+
+    def count_rows(self, view):
+        return self._call("count", view)
+
+    def pending(self, kind):
+        return [c for c in self.calls if c[0] == kind and not c[2].called]
+
+    def answer_fetch(self, call):
+        _, (view, mark, forward, limit, inclusive, from_end), d = call
+        ids = list(range(1, N + 1))
+        if mark is None:
+            chosen = ids[:limit] if forward else ids[-limit:]
+        elif forward:
+            start = mark[0] - (1 if inclusive else 0)
+            chosen = ids[start:start + limit]
+        else:
+            end = mark[0] - (0 if inclusive else 1)
+            chosen = ids[max(0, end - limit):end]
+        reached = len(chosen) < limit or (chosen and chosen[-1] == N if forward else chosen and chosen[0] == 1)
+        d.callback(Page([(i,) for i in chosen], [(i,) for i in chosen], reached_end=bool(reached)))
+
+    def answer_all_fetches(self):
+        while self.pending("fetch"):
+            self.answer_fetch(self.pending("fetch")[0])
+
+
+def make_model():
+    db = FakeDB()
+    model = BrowseModel(db, TABLE, on_change=lambda: None, on_error=lambda doing: lambda f: None)
+    model.page_rows = 30
+    model.open()
+    db.answer_all_fetches()
+    return db, model
+
+
+def test_page_downs_typed_while_rows_are_on_their_way_add_up():
+    db, model = make_model()
+    model.move(len(model.rows) - 1)              # the last row of the window; a prefetch is now running
+    assert db.pending("fetch")
+    for _ in range(3):
+        model.move(30)                            # three PgDn before the rows arrive
+    db.answer_all_fetches()
+    assert model.position() == len(range(FETCH)) - 1 + 90
+
+
+def test_a_prefetch_whose_anchor_moved_does_not_join_the_window():
+    db, model = make_model()
+    model.move(len(model.rows) - 1)
+    stale = db.pending("fetch")[0]
+    model.load_last()                             # the window is replaced before the prefetch answers
+    db.answer_fetch(db.pending("fetch")[-1])
+    rows_before = list(model.rows)
+    db.answer_fetch(stale)                        # cancelled already: Deferred.called, nothing joins
+    assert model.rows == rows_before
+    ids = [r[0] for r in model.rows]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) and ids[-1] == N
+
+
+def test_an_old_count_never_lands_on_a_new_filter():
+    db, model = make_model()
+    old_count = db.pending("count")[0]
+    cond = Condition("id", '"id" <= ?', (1234,), "id <= 1234")
+    model.set_filter(cond, "id")
+    assert old_count[2].called                    # cancelled with the filter
+    db.answer_all_fetches()
+    new_count = db.pending("count")[-1]
+    assert new_count[1][0].filters == (cond,)
+    new_count[2].callback(RowCount(1234, exact=True))
+    assert model.total == RowCount(1234, exact=True)
+
+
+def test_window_never_holds_more_than_keep_rows():
+    db, model = make_model()
+    for _ in range(200):
+        model.move(30)
+        db.answer_all_fetches()
+        assert len(model.rows) <= KEEP + FETCH
+    assert model.position() == N - 1

@@ -397,12 +397,12 @@ class BrowseModel:
         if condition is not None:
             filters += (condition,)
         view = View(self.table, base.order, filters)
-        self._drop_count()
+        # The count of the rows on screen stays until the filtered rows replace them (see _adopt),
+        # so that Esc on a slow filter leaves the screen as it was.
         self.load_first(view, label="filtering")
 
     def clear_filters(self) -> None:
         view = View(self.table, self.latest_view.order, ())
-        self._drop_count()
         self.load_first(view, label="reading rows")
 
     def _set_markers(self, view: View) -> None:

@@ -92,12 +92,23 @@ def test_an_old_count_never_lands_on_a_new_filter():
     old_count = db.pending("count")[0]
     cond = Condition("id", '"id" <= ?', (1234,), "id <= 1234")
     model.set_filter(cond, "id")
-    assert old_count[2].called                    # cancelled with the filter
-    db.answer_all_fetches()
+    old_count[2].callback(RowCount(N, exact=True))   # arrives while the filter loads: still the rows on screen
+    assert model.total == RowCount(N, exact=True)
+    db.answer_all_fetches()                           # the filtered rows replace them
+    assert model.total is None
     new_count = db.pending("count")[-1]
     assert new_count[1][0].filters == (cond,)
     new_count[2].callback(RowCount(1234, exact=True))
     assert model.total == RowCount(1234, exact=True)
+
+
+def test_escape_on_a_slow_filter_leaves_the_screen_as_it_was():
+    db, model = make_model()
+    db.pending("count")[0][2].callback(RowCount(N, exact=True))
+    rows = list(model.rows)
+    model.set_filter(Condition("id", '"id" <= ?', (1234,), "id <= 1234"), "id")
+    assert model.cancel()
+    assert model.rows == rows and model.view.filters == () and model.total == RowCount(N, exact=True)
 
 
 def test_window_never_holds_more_than_keep_rows():

@@ -321,3 +321,17 @@ async def test_refresh_keeps_the_cursor_on_its_row(harness, browse_db):
     await h.idle()
     assert h.app.top.model.current_row()[0] == row_id
     assert h.status.split(" · ")[1] == before.split(" · ")[1]
+
+
+@pytest_twisted.ensureDeferred
+async def test_record_view_highlights_the_current_column(harness, browse_db):
+    from urwid.testing import render_runs
+
+    h = harness(browse_db, size=(100, 24))
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    h.press("l", "l", "l", "enter")                 # city
+    await h.wait_for("^record · people", where="status")
+    runs = render_runs(h.app.top.view, (100, 20), focus=True)
+    highlighted = ["".join(t for _, t in row) for row in runs if any(a == "row focus" for a, _ in row)]
+    assert len(highlighted) == 1 and highlighted[0].startswith("city")

@@ -31,7 +31,7 @@ class RecordScreen(ScrollingScreen):
             if col.references:
                 label += f" → {col.references[0]}"
             fields.append((col.name, label, None if value is None else _full_text(value, model.columns[i].format)))
-        self.view.show(fields)
+        self.view.show(fields, current=model.col)
 
     def status_text(self) -> str:
         return f"record · {self.browse.status_text()}"

@@ -178,7 +178,6 @@ class App:
 
     def _show_top(self) -> None:
         self.close_overlay()
-        self.body.original_widget = self.top.widget
         self.top.on_show()
         self.update_status()
 
@@ -304,7 +303,7 @@ class App:
     def close_overlay(self) -> None:
         self.overlay = None
         if self.stack:
-            self.body.original_widget = self.top.widget
+            self.show_widget(self.top.widget)
 
     def ask(self, caption: str, text: str = "", *, on_done, on_change=None, on_cancel=None) -> None:
         """Read one line in the message line; Esc calls on_cancel, Enter on_done(text)."""

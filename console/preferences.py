@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from console import paths
+from console import paths, themes
 from storage.secrets import mask_secrets
 
-THEMES = ("dark", "light", "mono")
-DEFAULT_THEME = "dark"
+THEMES = tuple(themes.THEMES)
+DEFAULT_THEME = themes.DEFAULT
 
 _KNOWN_TOP = ("core", "ui", "connections")
 _KNOWN_CORE = ("dump",)

@@ -5,8 +5,6 @@ Each entry: (name, 16-colour foreground, background, mono, 256-colour fg, bg).
 
 from __future__ import annotations
 
-import os
-
 # Backgrounds are chosen on the xterm 256-colour cube or grey ramp, so that
 # they stay distinct after urwid maps them to the nearest colour.
 _DARK = [
@@ -86,15 +84,6 @@ THEMES = {
     "mono": _mono(_DARK),
 }
 DEFAULT = "dark"
-
-
-def choose(name: str | None, environ=os.environ) -> str:
-    """The theme to use: an explicit choice wins; NO_COLOR (any non-empty value) means mono."""
-    if name:
-        if name not in THEMES:
-            raise ValueError(f"unknown theme {name!r}; choose one of {', '.join(THEMES)}")
-        return name
-    return "mono" if environ.get("NO_COLOR") else DEFAULT
 
 
 def palette(name: str) -> list[tuple]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urwid import Filler, Text
+
 from console.browse_model import BrowseModel
 from console.registry import screen
 from console.screens.base import Screen
@@ -24,8 +26,6 @@ class BrowseScreen(Screen):
         self.model: BrowseModel | None = None
         self.grid: GridView | None = None
         self.error: str | None = None
-        from urwid import Filler, Text
-
         self.widget = Filler(Text(("type", f"  opening {table_name}…")), valign="top")
         self.closed = False
         self._describing = d = app.db.describe(table_name)
@@ -33,8 +33,6 @@ class BrowseScreen(Screen):
         d.addErrback(app.deliver(self._describe_failed))
 
     def _describe_failed(self, failure):
-        from urwid import Filler, Text
-
         self._describing = None
         if self.closed:
             return None

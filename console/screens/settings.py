@@ -35,8 +35,8 @@ class SettingsScreen(ScrollingScreen):
             urwid.Columns([(15, urwid.Text(("field", "State"))),
                            urwid.Text([("ok" if on else "warn", "ON" if state.enabled else "OFF"),
                                        ("type", "   (t toggles)")])]),
-            self._pair("Soft limit", _limit(state.soft)),
-            self._pair("Hard limit", _limit(state.hard) + ("  (never lowered by rowdesk)")),
+            self._pair("Soft limit", coredump.human_size(state.soft)),
+            self._pair("Hard limit", coredump.human_size(state.hard) + ("  (never lowered by rowdesk)")),
             self._pair("Pattern", state.core_pattern if state.core_pattern is not None else "unreadable"),
             self._pair("suid_dumpable", str(state.suid_dumpable) if state.suid_dumpable is not None else "unreadable"),
             self._pair("Dumpable", {None: "unknown", True: "yes", False: "NO"}[state.dumpable]),
@@ -75,8 +75,8 @@ class SettingsScreen(ScrollingScreen):
 
     def status_text(self) -> str:
         state = coredump.read_state()
-        return f"settings · core dumps {'on' if state.enabled else 'off'} · soft {_limit(state.soft)} " \
-               f"· hard {_limit(state.hard)}"
+        return f"settings · core dumps {'on' if state.enabled else 'off'} · soft {coredump.human_size(state.soft)} " \
+               f"· hard {coredump.human_size(state.hard)}"
 
     # -- commands ---------------------------------------------------------------------------
     def cmd_toggle_core(self):
@@ -109,10 +109,3 @@ class SettingsScreen(ScrollingScreen):
     def scroll_target(self):
         return self.listbox
 
-
-def _limit(value: int) -> str:
-    import resource
-
-    if value == resource.RLIM_INFINITY:
-        return "unlimited"
-    return coredump.human_size(value) if value else "0"

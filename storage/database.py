@@ -3,6 +3,7 @@ query the console needs, each returning a Deferred (see `storage.jobs`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -106,10 +107,10 @@ class Database:
         if name not in self._tables:
             raw = self.connection.getConnection()
             try:
-                kinds = dict(schema.sqlite_tables(raw))
-                if name not in kinds:
+                kind = schema.sqlite_table_type(raw, name)      # one row, not the whole catalogue
+                if kind is None:
                     raise KeyError(f"no table named {name!r}")
-                table = schema.sqlite_table(raw, name, kinds[name])
+                table = schema.sqlite_table(raw, name, kind)
             finally:
                 self.connection.releaseConnection(raw)
             try:
@@ -120,7 +121,7 @@ class Database:
             if model is not None:
                 self.models[name] = model
             elif table.read_only_reason is None:
-                table = schema.Table(**{**table.__dict__, "read_only_reason": "SQLObject could not map it"})
+                table = dataclasses.replace(table, read_only_reason="SQLObject could not map it")
             self._tables[name] = table
         return self._tables[name]
 

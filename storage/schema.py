@@ -110,6 +110,13 @@ def sqlite_tables(raw) -> list[tuple[str, str]]:
     return [(name, kind) for name, kind in rows]
 
 
+def sqlite_table_type(raw, name: str) -> str | None:
+    """"table" or "view" for the user table or view *name*, None when there is none."""
+    row = raw.execute("SELECT type FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?",
+                      (name,)).fetchone()
+    return row[0] if row else None
+
+
 def sqlite_table(raw, name: str, kind: str) -> Table:
     """Introspect one SQLite table or view on the raw connection *raw*."""
     q = quote_sqlite(name)

@@ -128,8 +128,9 @@ def test_describe(path, opened):
 def test_describe_runs_in_a_worker_thread(path, opened, monkeypatch):
     db = opened(path)
     seen = []
-    real = schema.sqlite_tables
-    monkeypatch.setattr(schema, "sqlite_tables", lambda raw: seen.append(threading.current_thread()) or real(raw))
+    real = schema.sqlite_table
+    monkeypatch.setattr(schema, "sqlite_table",
+                        lambda raw, *a: seen.append(threading.current_thread()) or real(raw, *a))
     d = db.describe("Track")
     deadline = time.monotonic() + 5
     while not seen and time.monotonic() < deadline:

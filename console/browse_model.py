@@ -195,11 +195,14 @@ class BrowseModel:
         self.rows, self.marks = list(rows), list(marks)
         self.cursor = cursor
 
-    def _drop_count(self) -> None:
-        self.total = None
+    def _cancel_count(self) -> None:
         if self._count is not None:
             old, self._count = self._count, None
             old.cancel()
+
+    def _drop_count(self) -> None:
+        self.total = None
+        self._cancel_count()
 
     def _take_count(self, count: RowCount) -> None:
         self.total = count
@@ -207,13 +210,14 @@ class BrowseModel:
             self.first_index = self._index_from_total()
 
     def refresh_count(self) -> None:
-        if self._count is not None:
-            old, self._count = self._count, None
-            old.cancel()
+        self._cancel_count()
         if self.view.filters:
-            d = self.db.count_rows(self.view)
+            self._follow_count(self.db.count_rows(self.view))
         else:
-            d = self.db.estimate_rows(self.table.name)
+            self._follow_count(self.db.estimate_rows(self.table.name))
+
+    def _follow_count(self, d) -> None:
+        """Take the count *d* brings for the rows on screen; an estimate is then refined by an exact count."""
         self._count = d
         view = self.view
 
@@ -225,26 +229,7 @@ class BrowseModel:
                 return
             self._take_count(count)
             if not count.exact:
-                self._refine_count()
-
-        def failed(failure):
-            if self._count is d:
-                self._count = None
-            return failure
-        d.addCallbacks(got, failed)
-        d.addErrback(self.on_error("counting rows"))
-        d.addBoth(self._changed)
-
-    def _refine_count(self) -> None:
-        d = self.db.count_rows(self.view)
-        self._count = d
-        view = self.view
-
-        def got(count):
-            if self._count is d:
-                self._count = None
-                if view is self.view:
-                    self._take_count(count)
+                self._follow_count(self.db.count_rows(view))
 
         def failed(failure):
             if self._count is d:

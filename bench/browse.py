@@ -464,12 +464,15 @@ def scenario_slow(db: Path, rows: int, args) -> dict:
                 out["sorts_started"] = out.get("sorts_started", 0) + 1
                 return app.measure(name, "s", sorting)
 
-            def fresh_sort(name: str) -> float:
-                # With full statistics the sort takes ~1.3 s on 10M rows: let the running one end and
-                # start a new one, so that the phase that follows sees a whole sort, not its tail.
+            def wait_sort_end() -> None:
                 deadline = time.perf_counter() + 120
                 while is_sorting() and time.perf_counter() < deadline:
                     time.sleep(0.05)
+
+            def fresh_sort(name: str) -> float:
+                # With full statistics the sort takes ~1.3 s on 10M rows: let the running one end and
+                # start a new one, so that the phase that follows sees a whole sort, not its tail.
+                wait_sort_end()
                 return start_sort(name)
 
             t_sort = time.perf_counter()
@@ -503,9 +506,7 @@ def scenario_slow(db: Path, rows: int, args) -> dict:
                 out["spinner_gap_max"] = None
                 out["spinner_problem"] = "the sort ended inside the spinner window (table too small)"
 
-            deadline = time.perf_counter() + 120
-            while is_sorting() and time.perf_counter() < deadline:
-                time.sleep(0.05)
+            wait_sort_end()
             before_sort = app.status()
             start_sort("sort total before Esc")
             time.sleep(0.2)

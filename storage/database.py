@@ -40,7 +40,8 @@ class Database:
         self.target = target
         self.reactor = reactor
         self.dialect: Dialect = SQLITE
-        self.connection = RowdeskSQLiteConnection(target.path, read_only=target.read_only)
+        self.connection = RowdeskSQLiteConnection(target.path, read_only=target.read_only,
+                                                  immutable=target.immutable, identity=target.identity)
         self.registry = new_registry_name()
         self.worker = Worker(reactor, "sqlite", threads=threads)
         self._tables: dict[str, schema.Table] = {}
@@ -54,6 +55,11 @@ class Database:
     @property
     def read_only(self) -> bool:
         return self.target.read_only
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """How the file was opened, for the operator (one line each), e.g. why it is read as immutable."""
+        return self.target.notes
 
     def close(self) -> None:
         self.worker.stop()

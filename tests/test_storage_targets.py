@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from storage.secrets import mask_secrets
-from storage.sqlite_backend import RowdeskSQLiteConnection, journal_mode
+from storage.sqlite_backend import BUSY_TIMEOUT_MS, RowdeskSQLiteConnection, journal_mode
 from storage.targets import TargetError, check_sqlite_file, parse_target
 from tests import realworld
 
@@ -258,7 +258,7 @@ def test_read_write_connection_writes_and_enforces_foreign_keys(tmp_path):
             raw.execute("INSERT INTO c VALUES (1, 1)")
             with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
                 raw.execute("INSERT INTO c VALUES (2, 99)")
-            assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+            assert raw.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_MS
             assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         finally:
             conn.releaseConnection(raw)

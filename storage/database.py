@@ -14,7 +14,7 @@ from storage import paging, schema
 from storage.dialect import SQLITE, Dialect
 from storage.jobs import Job, Worker, threaded
 from storage.models import build_model, new_registry_name
-from storage.sqlite_backend import RowdeskSQLiteConnection
+from storage.sqlite_backend import RowdeskSQLiteConnection, file_change
 from storage.targets import Target
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,12 @@ class Database:
     def close(self) -> None:
         self.worker.stop()
         self.connection.close()
+
+    @threaded("check the file")
+    def check_file(self, job: Job) -> str | None:
+        """None while the path still names the file that was opened; else one line for the operator (it was
+        deleted, or replaced by another file). In a worker: a stat can block on a network file system."""
+        return file_change(self.target.path, self.target.identity)
 
     # -- running statements ---------------------------------------------------------
     def _interrupt(self, raw) -> None:

@@ -14,7 +14,7 @@ from storage import paging, schema
 from storage.dialect import SQLITE, Dialect
 from storage.jobs import Job, Worker, threaded
 from storage.models import build_model, new_registry_name
-from storage.sqlite_backend import RowdeskSQLiteConnection, file_change
+from storage.sqlite_backend import LOCK_WAIT, RowdeskSQLiteConnection, file_change, retry_while_locked
 from storage.targets import Target
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class RowCount:
 
 
 class Database:
-    def __init__(self, target: Target, reactor, *, threads: int = 3):
+    def __init__(self, target: Target, reactor, *, threads: int = 3, lock_wait: float = LOCK_WAIT):
         self.target = target
         self.reactor = reactor
         self.dialect: Dialect = SQLITE
@@ -47,6 +47,7 @@ class Database:
         self._tables: dict[str, schema.Table] = {}
         self._describe_lock = threading.Lock()
         self.models: dict[str, type] = {}
+        self.lock_wait = lock_wait      # seconds a job waits for another process's lock before it fails
 
     @property
     def display(self) -> str:
@@ -75,9 +76,26 @@ class Database:
     def _interrupt(self, raw) -> None:
         raw.interrupt()
 
+    def _retry(self, job: Job, fn):
+        """fn() again while another process holds a lock on the file; the job says it waits, and a cancel
+        ends the wait at once (SQLite's own busy wait is kept short, since nothing can interrupt it)."""
+        return retry_while_locked(fn, limit=self.lock_wait, on_wait=job.set_waiting, pause=job.sleep)
+
+    def _read(self, job: Job, fn):
+        """fn(raw) on this thread's connection, retried while the file is locked."""
+        def attempt():
+            raw = self.connection.getConnection()
+            try:
+                return fn(raw)
+            finally:
+                self.connection.releaseConnection(raw)
+        return self._retry(job, attempt)
+
     def _query(self, job: Job, sql: str, params=(), *, limit: int | None = None) -> list[tuple]:
         """Run one statement on this thread's connection, cancellable through *job*."""
-        raw = self.connection.getConnection()
+        return self._read(job, lambda raw: self._run_statement(job, raw, sql, params, limit))
+
+    def _run_statement(self, job: Job, raw, sql: str, params, limit: int | None) -> list[tuple]:
         try:
             job.attach(raw, self._interrupt)
             # SQLite drops an interrupt() that arrives before the statement starts
@@ -97,34 +115,33 @@ class Database:
             if job.cancelled and "interrupt" in str(e):
                 job.check()
             raise
-        finally:
-            self.connection.releaseConnection(raw)
 
     # -- catalogue ----------------------------------------------------------------
     @threaded("list tables")
     def tables(self, job: Job) -> list[TableEntry]:
-        raw = self.connection.getConnection()
-        try:
-            return [TableEntry(n, t) for n, t in schema.sqlite_tables(raw)]
-        finally:
-            self.connection.releaseConnection(raw)
+        return self._read(job, lambda raw: [TableEntry(n, t) for n, t in schema.sqlite_tables(raw)])
 
-    def _describe(self, name: str) -> schema.Table:
+    def _describe(self, name: str, job: Job | None = None) -> schema.Table:
+        job = job or Job(f"describe {name}")
         # One at a time: two threads describing the same table at once would both
-        # build its SQLObject class, and the registry refuses the second one.
-        with self._describe_lock:
-            return self._describe_locked(name)
+        # build its SQLObject class, and the registry refuses the second one. The
+        # one holding the lock may wait for another process: a cancel must not wait for it.
+        while not self._describe_lock.acquire(timeout=0.05):
+            job.check()
+        try:
+            return self._describe_locked(name, job)
+        finally:
+            self._describe_lock.release()
 
-    def _describe_locked(self, name: str) -> schema.Table:
+    def _read_table(self, raw, name: str) -> schema.Table:
+        kind = schema.sqlite_table_type(raw, name)      # one row, not the whole catalogue
+        if kind is None:
+            raise KeyError(f"no table named {name!r}")
+        return schema.sqlite_table(raw, name, kind)
+
+    def _describe_locked(self, name: str, job: Job) -> schema.Table:
         if name not in self._tables:
-            raw = self.connection.getConnection()
-            try:
-                kind = schema.sqlite_table_type(raw, name)      # one row, not the whole catalogue
-                if kind is None:
-                    raise KeyError(f"no table named {name!r}")
-                table = schema.sqlite_table(raw, name, kind)
-            finally:
-                self.connection.releaseConnection(raw)
+            table = self._read(job, lambda raw: self._read_table(raw, name))
             try:
                 model = build_model(table, self.connection, self.registry)
             except Exception as e:   # noqa: BLE001 - an odd schema must not stop browsing
@@ -139,7 +156,7 @@ class Database:
 
     @threaded("read schema")
     def describe(self, job: Job, name: str) -> schema.Table:
-        return self._describe(name)
+        return self._describe(name, job)
 
     @threaded("estimate rows")
     def estimate_rows(self, job: Job, name: str) -> RowCount:
@@ -147,7 +164,7 @@ class Database:
 
         A view is not counted here: its count runs the view's whole query,
         which can take any time. Its rows are None until counted on demand."""
-        table = self._describe(name)
+        table = self._describe(name, job)
         if table.type == "view":
             return RowCount(None, exact=False)
         if table.rowid_sql:
@@ -173,4 +190,4 @@ class Database:
 
     @threaded("count rows")
     def count_rows_of(self, job: Job, name: str) -> RowCount:
-        return self.count_rows.in_thread(self, job, paging.View(self._describe(name)))
+        return self.count_rows.in_thread(self, job, paging.View(self._describe(name, job)))

@@ -31,13 +31,39 @@ class Cancelled(Exception):
 class Job:
     """One unit of database work; knows the connection it is running on."""
 
-    def __init__(self, label: str):
+    def __init__(self, label: str, on_waiting: Callable[[], None] | None = None):
         self.id = next(_ids)
         self.label = label
-        self.cancelled = False
+        self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._raw = None
         self._interrupt: Callable | None = None
+        # What the job is waiting for, for the operator (e.g. another process's lock), or None. Set in the
+        # job's thread; _on_waiting then tells the worker, which tells its listeners on the reactor thread.
+        self.waiting: str | None = None
+        self._on_waiting = on_waiting
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @cancelled.setter
+    def cancelled(self, value: bool) -> None:
+        if value:
+            self._cancel.set()
+        else:
+            self._cancel.clear()
+
+    def sleep(self, seconds: float) -> None:
+        """Pause the job's thread; a cancel ends the pause at once, with Cancelled."""
+        self._cancel.wait(seconds)
+        self.check()
+
+    def set_waiting(self, note: str | None) -> None:
+        """In the job's thread: what it now waits for (shown while the spinner runs), or None."""
+        self.waiting = note
+        if self._on_waiting is not None:
+            self._on_waiting()
 
     def check(self) -> None:
         if self.cancelled:
@@ -71,15 +97,32 @@ class Worker:
         self.pool.start()
         self.control.start()
         self.running: dict[int, Job] = {}
+        # Both called on the reactor thread: listeners(number of running jobs) when it changes,
+        # waiting_listeners(note or None) when `waiting` changes.
         self.listeners: list[Callable[[int], None]] = []
+        self.waiting_listeners: list[Callable[[str | None], None]] = []
+        self._waiting_told: str | None = None
+
+    @property
+    def waiting(self) -> str | None:
+        """Reactor thread: what a running job waits for (e.g. another process's lock), or None."""
+        return next((job.waiting for job in self.running.values() if job.waiting), None)
 
     def _changed(self) -> None:
         for listener in list(self.listeners):
             listener(len(self.running))
+        self._waiting_changed()
+
+    def _waiting_changed(self) -> None:
+        note = self.waiting
+        if note != self._waiting_told:
+            self._waiting_told = note
+            for listener in list(self.waiting_listeners):
+                listener(note)
 
     def submit(self, label: str, fn: Callable, *args, **kwargs) -> defer.Deferred:
         """Run fn(job, *args, **kwargs) in the pool; must be called on the reactor thread."""
-        job = Job(label)
+        job = Job(label, on_waiting=lambda: self.reactor.callFromThread(self._waiting_changed))
 
         def cancel(d):
             job.cancelled = True

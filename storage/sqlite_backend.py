@@ -28,6 +28,8 @@ from sqlobject.sqlite.sqliteconnection import SQLiteConnection
 # Short, so that a cancel or a retry decision comes soon: SQLite sleeps in its busy handler, where
 # neither interrupt() nor the progress handler runs. Longer waits are retry_while_locked's loop.
 BUSY_TIMEOUT_MS = 100
+# How long a job or the start-up check waits for another process to release its lock on the file.
+LOCK_WAIT = 30.0
 # Between two tries when SQLite returns "locked" at once (without sleeping in its busy handler).
 LOCK_PAUSE = 0.05
 LOCK_NOTE = "waiting for another process to release its lock on the file"

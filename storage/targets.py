@@ -20,12 +20,17 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from storage.secrets import mask_secrets
-from storage.sqlite_backend import BUSY_TIMEOUT_MS, FileLocked, connect_uri, file_identity, retry_while_locked
+from storage.sqlite_backend import (
+    BUSY_TIMEOUT_MS,
+    LOCK_WAIT,
+    FileLocked,
+    connect_uri,
+    file_identity,
+    retry_while_locked,
+)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SERVER_SCHEMES = {"postgres", "postgresql", "mysql", "mariadb"}
-# How long the start-up check waits for another process to release its lock on the file.
-LOCK_WAIT = 30.0
 _TRUE, _FALSE = {"1", "yes", "true", "on"}, {"0", "no", "false", "off"}   # SQLite's boolean URI values
 IMMUTABLE_NOTE = "opened with immutable=1: changes made to the file by other processes will not be seen"
 

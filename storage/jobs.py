@@ -47,12 +47,9 @@ class Job:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    @cancelled.setter
-    def cancelled(self, value: bool) -> None:
-        if value:
-            self._cancel.set()
-        else:
-            self._cancel.clear()
+    def cancel(self) -> None:
+        """Any thread: mark the job cancelled; a wait in it ends at once (interrupt() stops a statement)."""
+        self._cancel.set()
 
     def sleep(self, seconds: float) -> None:
         """Pause the job's thread; a cancel ends the pause at once, with Cancelled."""
@@ -125,7 +122,7 @@ class Worker:
         job = Job(label, on_waiting=lambda: self.reactor.callFromThread(self._waiting_changed))
 
         def cancel(d):
-            job.cancelled = True
+            job.cancel()
             self.control.callInThread(job.interrupt)
 
         d = defer.Deferred(canceller=cancel)
@@ -152,7 +149,7 @@ class Worker:
 
     def stop(self) -> None:
         for job in list(self.running.values()):
-            job.cancelled = True
+            job.cancel()
             self.control.callInThread(job.interrupt)
         self.control.stop()   # runs the queued interrupts, then joins
         self.pool.stop()

@@ -359,7 +359,7 @@ def test_job_refuses_to_attach_after_cancel():
     job = Job("x")
     job.attach(object(), lambda raw: None)
     job.detach()
-    job.cancelled = True
+    job.cancel()
     with pytest.raises(Cancelled):
         job.attach(object(), lambda raw: None)
     calls = []
@@ -394,7 +394,7 @@ def test_cancel_landing_just_before_the_statement_starts(path, opened, monkeypat
     def attach_then_cancel(job, raw, interrupt):
         real_attach(job, raw, interrupt)
         if job.label == "count rows":
-            job.cancelled = True          # what Deferred.cancel() does, then the control thread interrupts:
+            job.cancel()                  # what Deferred.cancel() does, then the control thread interrupts:
             job.interrupt()               # nothing runs on the connection yet, so SQLite drops it
     monkeypatch.setattr(Job, "attach", attach_then_cancel)
     d = db.count_rows(View(forever))

@@ -55,14 +55,37 @@ def start(message: str) -> Guardian | None:
     # The watcher: no Python cleanup of the parent's state may run here, hence os._exit.
     try:
         os.close(write_fd)
-        for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGHUP):
+        # SIGTTOU ignored: once the shell has the terminal back, a write from this background process
+        # group would stop the watcher when TOSTOP is set.
+        for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGHUP, signal.SIGTTOU):
             signal.signal(sig, signal.SIG_IGN)
         said = b""
         while chunk := os.read(read_fd, 64):
             said += chunk
         if CLEAN not in said:
-            termios.tcsetattr(0, termios.TCSANOW, attrs)
-            os.write(1, RESET_SEQUENCE)
-            os.write(2, message.encode(errors="replace"))
+            _give_back(attrs, message.encode(errors="replace"))
     finally:
         os._exit(0)
+
+
+def _give_back(attrs: list, message: bytes) -> None:
+    """Undo what the dead process left on the terminal, without taking it from whoever has it now.
+
+    An interactive shell takes the terminal back (tcsetpgrp) the moment its job dies, restores its own
+    modes and draws its prompt: the watcher races it, from what is now a background process group.
+    The screen first, at once: a prompt drawn before this, in the alternate screen, would be lost.
+    """
+    for fd, data in ((1, RESET_SEQUENCE), (2, message)):
+        try:
+            os.write(fd, data)
+        except OSError:
+            pass
+    # The kernel decides, in one call, whether the modes are still ours to set: tcsetattr succeeds
+    # while the watcher's group has the terminal and fails once the shell has it (EIO in an orphaned
+    # group, else SIGTTOU, caught so that it interrupts the call instead of being ignored). Setting
+    # them anyway would undo the shell's modes, and readline's while it reads the next line.
+    signal.signal(signal.SIGTTOU, lambda *_: None)
+    try:
+        termios.tcsetattr(0, termios.TCSANOW, attrs)
+    except termios.error:
+        pass

@@ -24,14 +24,26 @@ KEYS = {"enter": "\r", "esc": "\x1b", "tab": "\t", "backspace": "\x7f", "up": "\
 
 class Terminal:
     def __init__(self, argv: list[str], *, cols: int = 100, rows: int = 30, env: dict | None = None, cwd=None,
-                 preexec_fn=None, inherit_env: bool = True):
+                 preexec_fn=None, inherit_env: bool = True, controlling: bool = False,
+                 owner: tuple[int, int] | None = None):
+        """*controlling*: the pty becomes the program's controlling terminal, as a login shell has it (job
+        control, SIGHUP on hang-up); otherwise the program runs in a session with no terminal of its own.
+        *owner*: (uid, gid) given the pty, as a login gives the user their terminal."""
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        if owner is not None:
+            os.fchown(slave, *owner)
         full_env = {**(os.environ if inherit_env else {}), "TERM": "xterm-256color", **(env or {})}
+        setup = preexec_fn
+        if controlling:
+            def setup():
+                fcntl.ioctl(0, termios.TIOCSCTTY, 0)   # stdin is the pty; we are a new session's leader
+                if preexec_fn is not None:
+                    preexec_fn()
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=full_env,
-                                     start_new_session=True, close_fds=True, cwd=cwd, preexec_fn=preexec_fn)
+                                     start_new_session=True, close_fds=True, cwd=cwd, preexec_fn=setup)
         os.close(slave)
         self.fd = master
         self.raw = b""
@@ -84,6 +96,11 @@ class Terminal:
                 last = time.monotonic()
             elif time.monotonic() - last >= quiet:
                 return
+
+    def send(self, text: str) -> None:
+        """*text* written at once, as a paste arrives (press types one key at a time)."""
+        os.write(self.fd, text.encode())
+        self.pump(0)
 
     def press(self, *keys: str) -> None:
         """Named keys (KEYS) or plain text, typed one character at a time."""

@@ -3,7 +3,8 @@
 Schema (every key is optional)::
 
     [core]
-    dump = false            # turn core dumps on (true) or off (false) when rowdesk starts
+    dump = false            # turn core dumps on (true) or off (false) when rowdesk starts;
+                            # without it rowdesk keeps the limit it was started with (ulimit -c)
 
     [ui]
     theme = "dark"          # dark | light | mono. A non-empty NO_COLOR environment variable
@@ -15,8 +16,9 @@ Schema (every key is optional)::
     password_env = "PGPASS_PROD"      # optional: environment variable holding the password
     read_only = true                  # optional, default false
 
-Passwords come from ``password_env``, else from a ``.pgpass``-style file
-(``PGPASSFILE`` or ``~/.pgpass``), else the caller prompts.
+Passwords come from ``password_env``, else, for PostgreSQL only, from the
+``.pgpass`` file (``PGPASSFILE`` or ``~/.pgpass``, matched as libpq matches it),
+else the caller prompts. A SQLite connection takes no password.
 
 :func:`load` never raises for bad content: each problem becomes a message naming
 the file and line, the offending value falls back to its default and everything
@@ -26,16 +28,18 @@ valid is kept. :func:`save_dump_core` is the only writer; it edits the single
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import pwd
 import re
 import stat
 import tempfile
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from console import paths, themes
 from storage.secrets import mask_secrets
@@ -47,7 +51,10 @@ _KNOWN_TOP = ("core", "ui", "connections")
 _KNOWN_CORE = ("dump",)
 _KNOWN_UI = ("theme",)
 _KNOWN_CONNECTION = ("uri", "password_env", "read_only")
-_DEFAULT_PORTS = {"postgres": "5432", "postgresql": "5432", "pgsql": "5432", "mysql": "3306"}
+# The URI schemes a .pgpass file is for, and the socket directories libpq builds use by default
+# (upstream /tmp, Debian and others /var/run/postgresql).
+PGPASS_SCHEMES = ("postgres", "postgresql")
+_DEFAULT_SOCKET_DIRS = ("/tmp", "/var/run/postgresql", "/run/postgresql")
 
 
 class PreferencesError(ValueError):
@@ -64,7 +71,7 @@ class SavedConnection:
 
 @dataclass(frozen=True)
 class Preferences:
-    dump_core: bool = False
+    dump_core: bool | None = None     # None: leave the core-dump limit as rowdesk was started with
     theme: str = DEFAULT_THEME
     connections: dict[str, SavedConnection] = field(default_factory=dict)
 
@@ -72,8 +79,20 @@ class Preferences:
 @dataclass(frozen=True)
 class LoadResult:
     prefs: Preferences
-    problems: list[str]
+    problems: list[str]      # the file's, then the notes: everything the interface shows at start
     path: Path
+    notes: tuple[str, ...] = ()   # problems found at start outside the file (saved connection, core dumps)
+
+
+def with_notes(loaded: LoadResult, notes: Iterable[str]) -> LoadResult:
+    """*loaded* with start-up notes added after the file's own problems."""
+    notes = tuple(notes)
+    return replace(loaded, problems=[*loaded.problems, *notes], notes=loaded.notes + notes)
+
+
+def reload(loaded: LoadResult) -> LoadResult:
+    """The file read again (after a save), with the notes found at start kept."""
+    return with_notes(load(loaded.path), loaded.notes)
 
 
 # ------------------------------------------------------------------ line numbers
@@ -150,14 +169,19 @@ def display_path(path: Path) -> str:
 
 class _Problems:
     def __init__(self, path: Path, lines: _Lines) -> None:
-        self.items: list[str] = []
+        self._found: list[tuple[int, str]] = []
         self._where = display_path(path)
         self._lines = lines
 
     def add(self, key: tuple[str, ...], message: str) -> None:
         line = self._lines.line_of(*key) if key else None
         place = f"{self._where} line {line}" if line else self._where
-        self.items.append(f"{place}: {message}")
+        self._found.append((line or 0, f"{place}: {message}"))
+
+    @property
+    def items(self) -> list[str]:
+        """In the order of the file's lines, as the operator reads it (the first one is shown at start)."""
+        return [message for _, message in sorted(self._found, key=lambda found: found[0])]
 
 
 def _dotted(key: tuple[str, ...]) -> str:
@@ -202,6 +226,15 @@ def _bool(table: Mapping[str, object], key: tuple[str, ...], default: bool, prob
     return default
 
 
+def _dump_core(core: Mapping[str, object], problems: _Problems) -> bool | None:
+    value = core.get("dump")
+    if value is None or isinstance(value, bool):
+        return value
+    problems.add(("core", "dump"), f"core.dump must be true or false, not {_kind(value)}; ignored (core dumps "
+                 "stay as rowdesk was started)")
+    return None
+
+
 def _theme(ui: Mapping[str, object], problems: _Problems) -> str:
     value = ui.get("theme", DEFAULT_THEME)
     if value in THEMES:
@@ -236,6 +269,10 @@ def _connection(name: str, entry: object, problems: _Problems) -> SavedConnectio
         problems.add((*key, "password_env"), f"connection '{name}': password_env must be the name of an "
                      f"environment variable, not {_kind(password_env)}; ignored")
         password_env = None
+    if password_env is not None and _scheme(uri) == "sqlite":
+        problems.add((*key, "password_env"), f"connection '{name}': password_env ignored: a SQLite file takes "
+                     "no password")
+        password_env = None
     read_only = _bool(entry, (*key, "read_only"), False, problems)
     return SavedConnection(name=name, uri=uri, password_env=password_env, read_only=read_only)
 
@@ -252,7 +289,7 @@ def _parse(data: dict[str, object], problems: _Problems) -> Preferences:
         if saved is not None:
             connections[name] = saved
     return Preferences(
-        dump_core=_bool(core, ("core", "dump"), False, problems),
+        dump_core=_dump_core(core, problems),
         theme=_theme(ui, problems),
         connections=connections,
     )
@@ -309,28 +346,49 @@ def default_pgpass_path(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(value) if value else Path.home() / ".pgpass"
 
 
-def _pgpass_fields(line: str) -> list[str]:
-    """Split a .pgpass line on ':' honouring ``\\:`` and ``\\\\`` escapes."""
-    fields, current, chars = [], [], iter(line)
+def _pgpass_fields(line: str) -> list[tuple[str, bool]]:
+    """A .pgpass line split on unescaped ':' as (text with escapes removed, is the wildcard ``*``).
+
+    As in libpq: a backslash escapes the next character, and only a bare ``*`` is a wildcard.
+    """
+    fields, current, escaped, chars = [], [], False, iter(line)
     for char in chars:
         if char == "\\":
             current.append(next(chars, ""))
+            escaped = True
         elif char == ":":
-            fields.append("".join(current))
-            current = []
+            fields.append(("".join(current), current == ["*"] and not escaped))
+            current, escaped = [], False
         else:
             current.append(char)
-    fields.append("".join(current))
+    fields.append(("".join(current), current == ["*"] and not escaped))
     return fields
 
 
-def _pgpass_key(uri: str) -> tuple[str, str, str, str]:
-    parts = urlsplit(uri)
+def _login_name() -> str:
     try:
-        port = str(parts.port) if parts.port else _DEFAULT_PORTS.get(parts.scheme.lower(), "")
-    except ValueError:  # a malformed port: let only '*' lines match it
-        port = ""
-    return (parts.hostname or "localhost", port, parts.path.lstrip("/"), parts.username or "")
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return ""
+
+
+def _pgpass_key(uri: str, environ: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """(host, port, database, user) that libpq would connect to, each defaulted as libpq defaults it."""
+    parts = urlsplit(uri)
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    user = unquote(userinfo.partition(":")[0]) or environ.get("PGUSER") or _login_name()
+    if hostinfo.startswith("["):                 # [IPv6]:port
+        host, _, port = hostinfo[1:].partition("]")
+        port = port.removeprefix(":")
+    else:
+        host, _, port = hostinfo.partition(":")
+    # The host is compared as written (urlsplit's hostname would lower-case it).
+    host = unquote(host) or environ.get("PGHOST") or "localhost"
+    if host in _DEFAULT_SOCKET_DIRS:
+        host = "localhost"                       # libpq matches its default socket as "localhost"
+    port = port or environ.get("PGPORT") or "5432"
+    database = unquote(parts.path.removeprefix("/")) or environ.get("PGDATABASE") or user
+    return host, port, database, user
 
 
 def _pgpass_usable(path: Path, problems: list[str] | None) -> bool:
@@ -354,8 +412,10 @@ def _note(problems: list[str] | None, message: str) -> None:
         problems.append(message)
 
 
-def read_pgpass(path: Path, uri: str, problems: list[str] | None = None) -> str | None:
-    """The password of the first line of *path* matching *uri*'s host, port, database and user."""
+def read_pgpass(path: Path, uri: str, problems: list[str] | None = None,
+                environ: Mapping[str, str] = os.environ) -> str | None:
+    """The password of the first line of *path* matching *uri*'s host, port, database and user, as libpq
+    reads it (defaults from PGUSER, PGHOST, PGPORT, PGDATABASE in *environ*)."""
     if not _pgpass_usable(path, problems):
         return None
     try:
@@ -363,21 +423,22 @@ def read_pgpass(path: Path, uri: str, problems: list[str] | None = None) -> str 
     except OSError as error:
         _note(problems, f"{display_path(path)}: cannot read ({error})")
         return None
-    wanted = _pgpass_key(uri)
+    wanted = _pgpass_key(uri, environ)
     for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
+        if not line or line.startswith("#"):
             continue
         fields = _pgpass_fields(line)
         if len(fields) < 5:
             continue
-        if all(pattern in ("*", value) for pattern, value in zip(fields[:4], wanted, strict=True)):
-            return ":".join(fields[4:])  # an unescaped ':' in the password is kept, as libpq does
+        if all(wild or pattern == value for (pattern, wild), value in zip(fields[:4], wanted, strict=True)):
+            return fields[4][0]     # libpq's password ends at the next unescaped ':'
     return None
 
 
 def resolve_password(conn: SavedConnection, environ: Mapping[str, str] = os.environ,
                      pgpass_path: Path | None = None, problems: list[str] | None = None) -> str | None:
-    """The password for *conn*: ``password_env``, else the pgpass file, else None (the caller prompts).
+    """The password for *conn*: ``password_env``, else its engine's passwords file, else None (the caller
+    prompts). Only PostgreSQL has one here (``.pgpass``); MySQL's option files are not read.
 
     Anything worth telling the operator (unset variable, unsafe pgpass) is appended to *problems*.
     """
@@ -387,9 +448,15 @@ def resolve_password(conn: SavedConnection, environ: Mapping[str, str] = os.envi
             return value
         _note(problems, f"connection '{conn.name}': environment variable {conn.password_env} (password_env) "
               "is not set")
+    if _scheme(conn.uri) not in PGPASS_SCHEMES:
+        return None
     if pgpass_path is None:
         pgpass_path = default_pgpass_path(environ)
-    return read_pgpass(Path(pgpass_path), conn.uri, problems)
+    return read_pgpass(Path(pgpass_path), conn.uri, problems, environ)
+
+
+def _scheme(uri: str) -> str:
+    return uri.partition(":")[0].lower()
 
 
 def _with_password(uri: str, password: str) -> str:
@@ -478,8 +545,9 @@ def save_dump_core(value: bool, path: Path | None = None) -> Path:
     Only that one line changes (or is added); every other byte, comment included,
     is kept. Written through a temporary file and ``os.replace`` so a crash never
     leaves half a file. A symlinked config file is followed and its target
-    replaced. Raises PreferencesError (file unchanged) if the file cannot be
-    edited safely, OSError if it cannot be written. Returns the path written.
+    replaced. Raises PreferencesError (file unchanged), in plain words naming the
+    file or folder at fault, when the file cannot be edited safely or written.
+    Returns the path written.
     """
     path = Path(path) if path is not None else paths.config_file()
     path = Path(os.path.realpath(path))
@@ -488,6 +556,8 @@ def save_dump_core(value: bool, path: Path | None = None) -> Path:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         original, mode = b"", 0o600
+    except OSError as error:
+        raise PreferencesError(_unreadable(path, error)) from None
     # surrogateescape keeps any non-UTF-8 byte exactly as it was.
     text = original.decode("utf-8", errors="surrogateescape")
     try:
@@ -503,6 +573,61 @@ def save_dump_core(value: bool, path: Path | None = None) -> Path:
         check = None
     if check is not value:
         raise PreferencesError(f"{display_path(path)}: could not set [core] dump safely; edit it by hand")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(path, edited.encode("utf-8", errors="surrogateescape"), mode)
+    _make_folder(path.parent)
+    try:
+        _write_atomically(path, edited.encode("utf-8", errors="surrogateescape"), mode)
+    except OSError as error:
+        raise PreferencesError(_unwritable(path, error)) from None
     return path
+
+
+# ------------------------------------------------------- failures in plain words
+# An OSError names the temporary file and an errno; the operator needs the folder or
+# file at fault and why, in words.
+
+
+def _you() -> str:
+    uid = os.geteuid()
+    try:
+        return f"you ({pwd.getpwuid(uid).pw_name})"
+    except KeyError:
+        return f"you (uid {uid})"
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK, effective_ids=True)
+
+
+def _unreadable(path: Path, error: OSError) -> str:
+    if error.errno == errno.EACCES:
+        return f"{display_path(path)} is not readable by {_you()}, so it cannot be edited"
+    if error.errno == errno.EISDIR:
+        return f"{display_path(path)} is a folder, not a file"
+    return f"{display_path(path)} cannot be read: {error.strerror}"
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    except OSError as error:
+        failed = error
+    existing = next((parent for parent in folder.parents if parent.exists()), None)
+    shown = display_path(folder)
+    if existing is not None and existing.is_dir() and not _writable(existing):
+        raise PreferencesError(f"the folder {shown} does not exist and cannot be created: "
+                               f"{display_path(existing)} is not writable by {_you()}") from None
+    if failed.errno in (errno.EEXIST, errno.ENOTDIR):
+        raise PreferencesError(f"{shown} (or a folder above it) is a file, not a folder") from None
+    raise PreferencesError(f"the folder {shown} cannot be created: {failed.strerror}") from None
+
+
+def _unwritable(path: Path, error: OSError) -> str:
+    folder = display_path(path.parent)
+    if error.errno == errno.EROFS:
+        return f"the folder {folder} is on a read-only file system"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left for {display_path(path)} (the disk, or your quota, is full)"
+    if error.errno in (errno.EACCES, errno.EPERM) and not _writable(path.parent):
+        return f"the folder {folder} is not writable by {_you()}"
+    return f"{display_path(path)} cannot be written: {error.strerror}"

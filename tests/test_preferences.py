@@ -94,8 +94,9 @@ def test_partly_invalid_keeps_valid_values(config):
 def test_wrong_type_for_dump(config):
     write(config, '[ui]\ntheme = "mono"\n[core]\ndump = "yes"\n')
     result = preferences.load()
-    assert result.prefs.dump_core is False and result.prefs.theme == "mono"
-    assert result.problems == [f"{SHOWN} line 4: core.dump must be true or false, not the string 'yes'; using false"]
+    assert result.prefs.dump_core is None and result.prefs.theme == "mono"
+    assert result.problems == [f"{SHOWN} line 4: core.dump must be true or false, not the string 'yes'; ignored "
+                               "(core dumps stay as rowdesk was started)"]
 
 
 def test_unknown_keys_are_reported_and_ignored(config):

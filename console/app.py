@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 
 import urwid
@@ -25,7 +26,7 @@ from widgets.overlays import HelpView, Picker, centered
 from widgets.statusbar import Prompt, StatusBar, TailText
 
 log = logging.getLogger(__name__)
-APP_COMMANDS = ("help", "palette", "back", "escape", "quit", "settings")
+APP_COMMANDS = ("help", "palette", "back", "escape", "quit", "settings", "suspend")
 SPIN_INTERVAL = 0.12
 
 
@@ -277,8 +278,25 @@ class App:
     def cmd_escape(self) -> None:
         if self.top.cancel_work():
             self.message("cancelled")
+        elif len(self.stack) > 1:
+            self.pop()
         else:
-            self.cmd_back()
+            # Esc is pressed to get out of things; on the home screen it must not end the session.
+            self.message("nothing to cancel · q quits rowdesk")
+
+    def cmd_suspend(self) -> None:
+        """^Z: give the terminal back to the shell until `fg`."""
+        screen = self.loop.screen
+        if not hasattr(screen, "stop") or not os.isatty(0):
+            self.message("^Z: not in a terminal")
+            return
+        screen.stop()
+        try:
+            os.kill(os.getpid(), signal.SIGTSTP)     # stops here; returns when the shell resumes us
+        finally:
+            screen.start()
+            screen.clear()
+            self.request_redraw()
 
     def cmd_quit(self) -> None:
         self.quit()
@@ -305,8 +323,11 @@ class App:
         if self.stack:
             self.show_widget(self.top.widget)
 
-    def ask(self, caption: str, text: str = "", *, on_done, on_change=None, on_cancel=None) -> None:
-        """Read one line in the message line; Esc calls on_cancel, Enter on_done(text)."""
+    def ask(self, caption: str, text: str = "", *, on_done, on_change=None, on_cancel=None) -> Prompt:
+        """Read one line in the message line; Esc calls on_cancel, Enter on_done(text).
+
+        While it is open, say things in its hint (`Prompt.set_hint`), not with `message`,
+        which takes the message line back."""
         def done(value):
             self._close_prompt()
             on_done(value)
@@ -318,6 +339,7 @@ class App:
         self.prompt = Prompt(caption, text, on_done=done, on_cancel=cancel, on_change=on_change)
         self.status.show_prompt(self.prompt)
         self.frame.focus_position = "footer"
+        return self.prompt
 
     def _close_prompt(self) -> None:
         self.prompt = None

@@ -13,23 +13,26 @@ from console.formatting import formatter
 from storage.database import RowCount
 from storage.paging import Order, View
 from storage.schema import Table
-from widgets.cells import display_width
 from widgets.grid import GridColumn
 
 FETCH = 200          # rows per query
 KEEP = 1000          # rows held at most
-MAX_WIDTH = 36       # widest a column gets from its data (the record view shows everything)
 
 
 class BrowseModel:
-    def __init__(self, db, table: Table, on_change, on_error):
+    def __init__(self, db, table: Table, on_change, on_error, deliver):
         self.db = db
         self.table = table
         self.view = View(table)
         self.on_change = on_change          # called (on the reactor thread) after any change
         self.on_error = on_error            # errback factory: on_error(doing) -> errback
-        self.columns = [GridColumn(c.name, max(3, display_width(c.name)), right=c.numeric, format=formatter(c))
-                        for c in table.columns]
+        # Wraps every callback of a query (App.deliver): a bug in one is a crash, not a failed query.
+        self.deliver = deliver
+        self.columns = []
+        for c in table.columns:
+            gc = GridColumn(c.name, 0, right=c.numeric, format=formatter(c), auto=True, frozen=c.pk_position > 0)
+            gc.width = gc.min_width
+            self.columns.append(gc)
         self.rows: list[tuple] = []
         self.marks: list[tuple] = []
         self.base = 0
@@ -48,7 +51,6 @@ class BrowseModel:
         self._behind = None                 # prefetch before the window
         self._count = None
         self._pending_move = 0
-        self._widths_fitted = False
         self.page_rows = 20                 # set by the screen from the grid's height
 
     # -- state -------------------------------------------------------------------------------
@@ -114,9 +116,14 @@ class BrowseModel:
                 self._main, self.loading, self._target = None, None, None
                 self._set_markers(self.view)
             return failure
-        d.addCallbacks(got, failed)
-        d.addErrback(self.on_error(label))
-        d.addBoth(self._changed)
+        self._follow(d, got, failed, label)
+
+    def _follow(self, d, got, failed, doing: str) -> None:
+        """The one way a query's result reaches the model: its callbacks run through `deliver`
+        (a bug crashes the app), a failure is reported as *doing* failed, and the screen follows."""
+        d.addCallbacks(self.deliver(got), self.deliver(failed))
+        d.addErrback(self.on_error(doing))
+        d.addBoth(self.deliver(self._changed))
 
     def _changed(self, _=None):
         self.on_change()
@@ -146,7 +153,6 @@ class BrowseModel:
             self._index_from_start = True
             if page.reached_end:
                 self.total = RowCount(len(page.rows), exact=True)
-            self._fit_widths()
             self.loaded = True
         self._start_main(label, d, on_page, view)
 
@@ -161,7 +167,6 @@ class BrowseModel:
             self.after_last = 0
             self.first_index = 0 if page.reached_end else self._index_from_total()
             self._index_from_start = page.reached_end
-            self._fit_widths()
             self.loaded = True
         self._start_main("reading the last rows", d, on_page, view)
 
@@ -172,18 +177,50 @@ class BrowseModel:
             self.refresh_count()
             return
         cursor, first_index = self.cursor, self.first_index
-        # As many rows as the window holds, so that the cursor stays on its row.
-        d = self.db.fetch(self.view, self.marks[0], forward=True, limit=min(KEEP, max(FETCH, len(self.rows))),
-                          inclusive=True)
+        # As many rows as the window holds, so that the cursor stays on its row, and one more:
+        # without it, a window that ends at the last row could not tell that it does.
+        want = min(KEEP, max(FETCH, len(self.rows)))
+        d = self.db.fetch(self.view, self.marks[0], forward=True, limit=want + 1, inclusive=True)
 
         def on_page(page):
-            self._replace(page.rows, page.marks, cursor=min(cursor, max(0, len(page.rows) - 1)))
-            self.at_end = page.reached_end
-            self.first_index = first_index
-            self.after_last = 0 if page.reached_end else None
+            at_end = len(page.rows) <= want
+            rows, marks = page.rows[:want], page.marks[:want]
+            self._replace(rows, marks, cursor=min(cursor, max(0, len(rows) - 1)))
+            self.at_end = at_end
+            self.after_last = 0 if at_end else None
+            self.first_index = first_index if first_index is not None else self._index_from_total()
+            if at_end and self.first_index is not None:
+                self.total = RowCount(self.first_index + len(self.rows), exact=True)
         self._start_main("reading rows again", d, on_page)
         self.total = None
         self.refresh_count()
+
+    def go_to(self, index: int) -> None:
+        """Put the cursor on row *index* (0-based) of the view: a move when the row is in the
+        window, else a read at that offset (a cost that grows with *index*: a scan of the rows
+        before it, in the database, cancellable with Esc; paging from there is by keyset again)."""
+        if self.total is not None and self.total.exact and self.total.rows:
+            index = min(index, self.total.rows - 1)
+        if self.first_index is not None and self.first_index <= index < self.first_index + len(self.rows):
+            self.move(index - self.first_index - self.cursor)
+            return
+        view = self.latest_view
+        start = max(0, index - self.page_rows // 2)          # a few rows above it stay in sight
+        d = self.db.fetch_at(view, start, limit=FETCH)
+
+        def on_page(page):
+            if not page.rows:
+                self.load_last()                  # past the end: the last row is the nearest
+                return
+            self._adopt(view)
+            self._replace(page.rows, page.marks, cursor=min(index - start, len(page.rows) - 1))
+            self.first_index, self._index_from_start = start, True
+            self.at_start, self.at_end = start == 0, page.reached_end
+            self.after_last = 0 if page.reached_end else None
+            if page.reached_end:
+                self.total = RowCount(start + len(page.rows), exact=True)
+            self.loaded = True
+        self._start_main(f"going to row {index + 1:,}", d, on_page, view)
 
     def _index_from_total(self) -> int | None:
         if self.total is not None and self.total.exact and self.after_last is not None:
@@ -235,9 +272,7 @@ class BrowseModel:
             if self._count is d:
                 self._count = None
             return failure
-        d.addCallbacks(got, failed)
-        d.addErrback(self.on_error("counting rows"))
-        d.addBoth(self._changed)
+        self._follow(d, got, failed, "counting rows")
 
     # -- moving ------------------------------------------------------------------------------
     def move(self, delta: int) -> None:
@@ -298,9 +333,7 @@ class BrowseModel:
                 self._ahead = None
                 self._pending_move = 0
             return failure
-        d.addCallbacks(got, failed)
-        d.addErrback(self.on_error("reading rows"))
-        d.addBoth(self._changed)
+        self._follow(d, got, failed, "reading rows")
 
     def _fetch_behind(self) -> None:
         anchor = self.marks[0]
@@ -336,9 +369,7 @@ class BrowseModel:
                 self._behind = None
                 self._pending_move = 0
             return failure
-        d.addCallbacks(got, failed)
-        d.addErrback(self.on_error("reading rows"))
-        d.addBoth(self._changed)
+        self._follow(d, got, failed, "reading rows")
 
     def _apply_pending(self) -> None:
         if self._pending_move:
@@ -371,10 +402,13 @@ class BrowseModel:
     def sort_by(self, column: str) -> None:
         base = self.latest_view
         order = base.order
-        descending = order.column == column and not order.descending
-        view = View(self.table, Order(column, descending), base.filters)
+        if order.column == column and order.descending:
+            new = Order()                        # a third s: back to the table's own order
+        else:
+            new = Order(column, descending=order.column == column)
+        view = View(self.table, new, base.filters)
         self._set_markers(view)
-        self.load_first(view, label=f"sorting by {column}")
+        self.load_first(view, label=f"sorting by {column}" if new.column else "reading rows in key order")
 
     def set_filter(self, condition, column: str) -> None:
         base = self.latest_view
@@ -399,13 +433,3 @@ class BrowseModel:
 
     def restore_markers(self) -> None:
         self._set_markers(self.view)
-
-    def _fit_widths(self) -> None:
-        """Fit column widths to the first rows seen, once: widths that jump while paging are worse."""
-        if self._widths_fitted or not self.rows:
-            return
-        self._widths_fitted = True
-        sample = self.rows[:FETCH]
-        for i, gc in enumerate(self.columns):
-            widest = max((display_width(gc.format(r[i]) if r[i] is not None else "∅") for r in sample), default=1)
-            gc.width = max(3, display_width(gc.name) + 2, min(widest, MAX_WIDTH))

@@ -1,36 +1,63 @@
 """How a value of each column kind is shown: the bridge between storage's
-column kinds and the widgets' plain text."""
+column kinds and the widgets' plain text.
+
+Values are shown as stored: a NUMERIC(12,2) column holding 12.345 shows
+12.345 (SQLite does not enforce the scale, and an admin tool must not round
+what it shows); filters match this text (storage.filters)."""
 
 from __future__ import annotations
 
-import decimal
+import json
 
-from storage.schema import Column, decimal_size
-from widgets.cells import one_line
+from storage.schema import Column
+from widgets.cells import one_line, plain_text, visible
+
+# JSON in a text column is pretty-printed in the record view up to this size
+# (parsing costs grow with the value; the value screen formats larger ones in a thread).
+PRETTY_MAX = 256 * 1024
 
 
 def formatter(col: Column):
-    """A function value -> one-line text for the column; None values never reach it."""
+    """A function (value, limit=None) -> one-line text for the column; None values never reach it."""
     if col.kind == "bool":
         return _bool
-    if col.kind == "decimal":
-        _, scale = decimal_size(col.declared)
-        if "(" in col.declared:
-            return lambda v: _decimal(v, scale)
     return one_line
 
 
-def _bool(value) -> str:
-    if value in (0, 1, True, False):
+def _bool(value, limit: int | None = None) -> str:
+    if not isinstance(value, (str, bytes)) and value in (0, 1):
         return "true" if value else "false"
-    return one_line(value)        # whatever else SQLite holds in a BOOLEAN column, shown as it is
+    return one_line(value, limit)        # whatever else SQLite holds in a BOOLEAN column, shown as it is
 
 
-def _decimal(value, scale: int) -> str:
-    # SQLite keeps NUMERIC(10,2) as REAL: 62447.5 is shown 62447.50, as declared.
-    if isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool):
-        try:
-            return f"{decimal.Decimal(str(value)):.{scale}f}"
-        except (decimal.InvalidOperation, ValueError):
-            pass
-    return one_line(value)
+def full_value(value, col: Column) -> str | bytes:
+    """The whole value for the record view and the value screen: text with its
+    newlines kept and control characters visible, or bytes for a hex dump."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return visible(value, keep_newlines=True)
+    if col.kind == "bool":
+        return _bool(value)
+    return plain_text(value)
+
+
+def looks_like_json(value, col: Column) -> bool:
+    if not isinstance(value, str):
+        return False
+    if col.kind == "json":
+        return True
+    head, tail = value[:64].lstrip()[:1], value[-64:].rstrip()[-1:]
+    return (head, tail) in (("{", "}"), ("[", "]"))
+
+
+def pretty_json(value: str) -> str | None:
+    """*value* pretty-printed, or None when it is not JSON. Costs O(len(value)):
+    callers bound the size or run it off the reactor."""
+    try:
+        parsed = json.loads(value)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(parsed, (dict, list)):
+        return None
+    return visible(json.dumps(parsed, indent=2, ensure_ascii=False), keep_newlines=True)

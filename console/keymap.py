@@ -21,39 +21,58 @@ class Binding:
 
 
 NAV = ("tables", "browse")
+LISTS = (*NAV, "settings")        # screens whose up/down move a cursor line by line
 
 BINDINGS: tuple[Binding, ...] = (
     Binding(("?", "f1"), "help", "show the keys of this screen"),
     Binding((":",), "palette", "command palette: screens and commands"),
     Binding(("q",), "back", "back to the previous screen; quit from the home screen"),
-    Binding(("esc",), "escape", "cancel the running query, else go back"),
+    Binding(("esc",), "escape", "cancel the running query, else go back (never quits: q does)"),
     Binding(("ctrl c",), "quit", "quit rowdesk"),
+    Binding(("ctrl z",), "suspend", "suspend rowdesk (fg resumes it)"),
     Binding(("S", "f2"), "settings", "settings: core dumps, theme, preferences"),
     Binding(("t",), "toggle_core", "turn core dumps on or off", ("settings",)),
     Binding(("w",), "remember", "remember the core-dump state for the next start (writes the config file)",
             ("settings",)),
     Binding(("c",), "cycle_theme", "next colour theme", ("settings",)),
-    Binding(("up", "k"), "up", "previous row", (*NAV, "record", "settings")),
-    Binding(("down", "j"), "down", "next row", (*NAV, "record", "settings")),
-    Binding(("page up", "ctrl b"), "page_up", "one page up", (*NAV, "record", "settings")),
-    Binding(("page down", "ctrl f", " "), "page_down", "one page down", (*NAV, "record", "settings")),
-    Binding(("home", "g"), "first", "first row", (*NAV, "record", "settings")),
-    Binding(("end", "G"), "last", "last row", (*NAV, "record", "settings")),
+    Binding(("up", "k"), "up", "previous row", NAV),
+    Binding(("down", "j"), "down", "next row", NAV),
+    Binding(("up", "k"), "up", "previous line", ("settings", "value")),
+    Binding(("down", "j"), "down", "next line", ("settings", "value")),
+    Binding(("up", "k"), "up", "previous field", ("record",)),
+    Binding(("down", "j"), "down", "next field (a long value scrolls first)", ("record",)),
+    Binding(("page up", "ctrl b"), "page_up", "one page up", (*LISTS, "record", "value")),
+    Binding(("page down", "ctrl f", " "), "page_down", "one page down", (*LISTS, "record", "value")),
+    Binding(("home", "g"), "first", "first row", NAV),
+    Binding(("end", "G"), "last", "last row", NAV),
+    Binding(("home", "g"), "first", "start", ("settings", "record", "value")),
+    Binding(("end", "G"), "last", "end", ("settings", "record", "value")),
     Binding(("left", "h"), "left", "previous column", ("browse",)),
     Binding(("right", "l"), "right", "next column", ("browse",)),
     Binding(("0",), "first_column", "first column", ("browse",)),
     Binding(("$",), "last_column", "last column", ("browse",)),
+    Binding(("c",), "go_to_column", "go to a column by name", ("browse",)),
+    Binding((">",), "widen", "widen the current column", ("browse",)),
+    Binding(("<",), "narrow", "narrow the current column", ("browse",)),
+    Binding(("-",), "hide_column", "hide the current column", ("browse",)),
+    Binding(("+",), "show_columns", "show the hidden columns again", ("browse",)),
     Binding(("enter",), "open", "open the selected table", ("tables",)),
     Binding(("enter",), "open", "show the whole row", ("browse",)),
+    Binding(("enter",), "open", "show the whole value of this field, paged", ("record",)),
     Binding(("/",), "filter", "filter tables by name as you type", ("tables",)),
     Binding(("/",), "filter", "filter on the current column (/ then ? for the syntax)", ("browse",)),
+    Binding(("F",), "clear_filters", "remove the filter", ("tables",)),
     Binding(("F",), "clear_filters", "remove every filter", ("browse",)),
-    Binding(("s",), "sort", "sort by the current column; again: descending", ("browse",)),
+    Binding(("s",), "sort", "sort by the current column; again: descending; a third time: unsorted", ("browse",)),
     Binding(("r",), "refresh", "read the rows again", (*NAV, "record")),
     Binding(("r",), "refresh", "read the state again", ("settings",)),
     Binding(("n", "right", "l"), "next_record", "next row", ("record",)),
     Binding(("p", "left", "h"), "previous_record", "previous row", ("record",)),
+    Binding(("f",), "toggle_format", "JSON: pretty-printed or as stored", ("value",)),
 )
+
+# Screens that bindings may name: a binding for a screen that does not exist is a typo.
+SCREEN_NAMES = ("tables", "browse", "record", "value", "settings")
 
 
 def bindings_for(screen: str) -> list[Binding]:
@@ -79,4 +98,5 @@ def keys_for(screen: str, command: str) -> tuple[str, ...]:
 def key_label(key: str) -> str:
     return {" ": "space", "page up": "PgUp", "page down": "PgDn", "esc": "Esc", "enter": "Enter",
             "home": "Home", "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→",
-            "ctrl b": "^B", "ctrl f": "^F", "ctrl c": "^C", "f1": "F1"}.get(key, key)
+            "ctrl b": "^B", "ctrl f": "^F", "ctrl c": "^C", "ctrl z": "^Z", "ctrl u": "^U", "f1": "F1",
+            "f2": "F2"}.get(key, key)

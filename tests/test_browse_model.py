@@ -47,17 +47,31 @@ class FakeDB:
         else:
             end = mark[0] - (0 if inclusive else 1)
             chosen = ids[max(0, end - limit):end]
-        reached = len(chosen) < limit or (chosen and chosen[-1] == N if forward else chosen and chosen[0] == 1)
-        d.callback(Page([(i,) for i in chosen], [(i,) for i in chosen], reached_end=bool(reached)))
+        # As storage.paging does: the end is reached when fewer rows than asked for came back.
+        d.callback(Page([(i,) for i in chosen], [(i,) for i in chosen], reached_end=len(chosen) < limit))
 
     def answer_all_fetches(self):
         while self.pending("fetch"):
             self.answer_fetch(self.pending("fetch")[0])
 
 
+def _strict(fn):
+    """A bug in a model callback fails the test (in the app it crashes it: App.deliver)."""
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            BUGS.append(exc)
+            raise
+    return call
+
+
+BUGS: list[Exception] = []
+
+
 def make_model():
     db = FakeDB()
-    model = BrowseModel(db, TABLE, on_change=lambda: None, on_error=lambda doing: lambda f: None)
+    model = BrowseModel(db, TABLE, on_change=lambda: None, on_error=lambda doing: lambda f: None, deliver=_strict)
     model.page_rows = 30
     model.open()
     db.answer_all_fetches()
@@ -118,3 +132,53 @@ def test_window_never_holds_more_than_keep_rows():
         db.answer_all_fetches()
         assert len(model.rows) <= KEEP + FETCH
     assert model.position() == N - 1
+
+
+def test_reload_of_a_window_that_ends_at_the_last_row_keeps_the_position():
+    db, model = make_model()
+    model.load_last()                              # End: the position comes from the count
+    db.answer_all_fetches()
+    db.pending("count")[-1][2].callback(RowCount(N, exact=True))
+    model.move(-5)
+    assert model.position() == N - 6
+    model.reload()                                 # r: the count is asked again, the window read again
+    count = db.pending("count")[-1]
+    count[2].callback(RowCount(N, exact=True))     # the count arrives first ...
+    db.answer_all_fetches()                        # ... then the rows: the position is still known
+    assert model.position() == N - 6
+    assert model.at_end
+    model.reload()
+    db.answer_all_fetches()                        # the rows first ...
+    db.pending("count")[-1][2].callback(RowCount(N, exact=True))    # ... then the count
+    assert model.position() == N - 6
+
+
+def test_reload_of_a_whole_small_result_knows_its_end_without_a_count():
+    db, model = make_model()
+    model.move(FETCH - 1)
+    db.answer_all_fetches()                        # a prefetch: 400 rows, not at the end
+    model.reload()
+    db.answer_all_fetches()
+    assert model.position() == FETCH - 1 and not model.at_end
+
+
+def test_a_third_sort_on_one_column_returns_to_key_order():
+    db, model = make_model()
+    for expected in (("id", False), ("id", True), (None, False)):
+        model.sort_by("id")
+        db.answer_all_fetches()
+        assert (model.view.order.column, model.view.order.descending) == expected
+
+
+def test_a_bug_in_a_result_callback_reaches_deliver_not_the_error_message(monkeypatch):
+    errors = []
+    db = FakeDB()
+    model = BrowseModel(db, TABLE, on_change=lambda: None, on_error=lambda doing: errors.append, deliver=_strict)
+    monkeypatch.setattr(model, "_replace", lambda *a, **k: 1 / 0)
+    model.open()
+    BUGS.clear()
+    try:
+        db.answer_fetch(db.pending("fetch")[0])
+    finally:
+        bugs, BUGS[:] = list(BUGS), []
+    assert [type(b) for b in bugs] == [ZeroDivisionError]

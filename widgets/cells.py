@@ -1,15 +1,61 @@
-"""Turning Python values into fixed-width cell text, by display width (wide
-CJK characters count two columns, combining marks none)."""
+"""Turning Python values into text for the screen, by display width (wide CJK
+characters count two columns, combining marks none).
+
+Two promises hold for every value shown anywhere:
+- what is shown is what is stored: nothing is rounded or dropped, and control
+  characters are made visible (never sent to the terminal, where an ESC would
+  start an escape sequence), the same way in the grid and in the record view;
+- the cost of showing a value does not grow with its size: callers ask for at
+  most the characters they can show (`limit`), and text is cut between
+  grapheme clusters, never inside one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import unicodedata
 
 from urwid.str_util import calc_text_pos, calc_width
 
 ELLIPSIS = "…"
 NULL_TEXT = "∅"
+NEWLINE = "⏎"
+TAB = "→"
+
+# C0 controls as the Unicode "control pictures" (␀ … ␟, ␡): one column each, and
+# unmistakable. \n and \t have their own symbols on one line; the record view
+# keeps newlines as line breaks.
+_PICTURES = {i: chr(0x2400 + i) for i in range(0x20)} | {0x7F: "\u2421"}
+_PICTURES[0x09] = TAB
+# C1 controls (0x80-0x9f: 0x9b is CSI on 8-bit terminals) and the invisible
+# format characters that reorder or hide text ("Trojan source" bidi overrides,
+# zero-width spaces, BOM) are named by their code point.
+_NAMED = {i: f"⟨U+{i:04X}⟩" for i in range(0x80, 0xA0)}
+for _c in (0x061C, 0x180E, 0x200B, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+           *range(0x2066, 0x206A), 0xFEFF, 0xFFF9, 0xFFFA, 0xFFFB):
+    _NAMED[_c] = f"⟨U+{_c:04X}⟩"
+_ONE_LINE = str.maketrans({**_PICTURES, **_NAMED, 0x0A: NEWLINE})
+_MULTI_LINE = str.maketrans({k: v for k, v in {**_PICTURES, **_NAMED}.items() if k != 0x0A})
+del _c
+
+
+def _needs_escaping(text: str) -> bool:
+    if text.isascii():
+        return not text.isprintable()
+    return any(ord(ch) in _NAMED or ord(ch) in _PICTURES for ch in text)
+
+
+def visible(text: str, *, keep_newlines: bool = False) -> str:
+    """*text* with every control character shown as a visible symbol.
+
+    "\\r\\n" counts as one newline; a lone "\\r" is shown as ␍. With
+    *keep_newlines*, a newline stays a line break, else it is shown as ⏎."""
+    if not _needs_escaping(text):
+        return text
+    if keep_newlines:
+        return text.replace("\r\n", "\n").translate(_MULTI_LINE)
+    return text.replace("\r\n", "\n").translate(_ONE_LINE)
 
 
 def display_width(text: str) -> int:
@@ -18,26 +64,83 @@ def display_width(text: str) -> int:
     return calc_width(text, 0, len(text))
 
 
-def one_line(value) -> str:
-    """The text of a value on a single line: newlines and tabs shown as symbols."""
-    if value is None:
-        return NULL_TEXT
+def plain_text(value) -> str:
+    """The stored value as text, exactly: numbers are never rounded (repr of a
+    float is its shortest exact form), bytes are hexadecimal."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, (bytes, bytearray, memoryview)):
+        return repr(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex(" ")
+    if isinstance(value, (dt.date, dt.time, decimal.Decimal)):
+        return str(value)
+    return str(value)
+
+
+def one_line(value, limit: int | None = None) -> str:
+    """The text of a value on a single line, control characters visible.
+
+    With *limit*, only about that many characters are produced (the cost stays
+    the same for a 1 MB value) and a cut is marked with an ellipsis."""
+    if value is None:
+        return NULL_TEXT
+    if isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
-        text = f"<{len(raw)} bytes> " + raw[:16].hex(" ")
-    elif isinstance(value, (dt.date, dt.time, decimal.Decimal)):
-        text = str(value)
-    else:
-        text = str(value)
-    if any(ch in text for ch in "\n\r\t"):
-        text = text.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎").replace("\t", "→")
-    return text
+        shown = raw if limit is None else raw[:max(1, limit // 3)]
+        text = f"<{len(raw):,} bytes> " + shown.hex(" ")
+        return text + (ELLIPSIS if len(shown) < len(raw) else "")
+    text = plain_text(value) if not isinstance(value, str) else value
+    cut = limit is not None and len(text) > limit
+    if cut:
+        text = text[:grapheme_start(text, limit)]
+    text = visible(text)
+    return text + ELLIPSIS if cut else text
 
 
+# -- grapheme clusters ------------------------------------------------------------------------
+_ZWJ = "\u200d"
+
+
+def _extends(ch: str) -> bool:
+    """True for characters that belong to the cluster before them."""
+    o = ord(ch)
+    if o < 0x300:
+        return False
+    return (unicodedata.category(ch) in ("Mn", "Me", "Mc") or ch == _ZWJ or 0xFE00 <= o <= 0xFE0F
+            or 0x1F3FB <= o <= 0x1F3FF or 0xE0020 <= o <= 0xE007F or 0xE0100 <= o <= 0xE01EF)
+
+
+def _regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def grapheme_start(text: str, i: int) -> int:
+    """The largest cut position <= *i* that does not split a grapheme cluster
+    (combining marks, emoji ZWJ sequences, modifiers, flags)."""
+    i = max(0, min(i, len(text)))
+    while 0 < i < len(text) and (_extends(text[i]) or text[i - 1] == _ZWJ):
+        i -= 1
+    if 0 < i < len(text) and _regional(text[i]) and _regional(text[i - 1]):
+        run = 0
+        while i - run - 1 >= 0 and _regional(text[i - run - 1]):
+            run += 1
+        if run % 2:                       # inside a flag: its first half stays with its second
+            i -= 1
+    return i
+
+
+def _cut(text: str, width: int) -> tuple[int, int]:
+    """(end, used): the longest prefix of *text* within *width* columns, ending between clusters."""
+    if text.isascii():
+        end = min(len(text), width)
+        return end, end
+    end, _used = calc_text_pos(text, 0, len(text), width)
+    end = grapheme_start(text, end)
+    return end, display_width(text[:end])
+
+
+# -- fitting and wrapping --------------------------------------------------------------------
 def fit(text: str, width: int, *, right: bool = False) -> str:
     """Pad or truncate *text* to exactly *width* display columns, with an ellipsis when cut."""
     if width <= 0:
@@ -47,7 +150,7 @@ def fit(text: str, width: int, *, right: bool = False) -> str:
         pad = " " * (width - w)
         return pad + text if right else text + pad
     # Leave one column for the ellipsis; a wide character that does not fit is dropped.
-    end, used = calc_text_pos(text, 0, len(text), width - 1)
+    end, used = _cut(text, width - 1)
     return text[:end] + ELLIPSIS + " " * (width - 1 - used)
 
 
@@ -63,3 +166,54 @@ def tail_fit(text: str, width: int) -> str:
             break
         kept = ch + kept
     return fit(ELLIPSIS + kept, width)
+
+
+def wrap(text: str, width: int) -> list[tuple[int, int]]:
+    """Visual lines of one line of text (no newlines) in *width* columns, as
+    (start, end) offsets: broken after a space where one is near, else between
+    clusters. Costs O(len(text)): callers pass bounded pieces."""
+    width = max(1, width)
+    lines = []
+    start, n = 0, len(text)
+    ascii_text = text.isascii()
+    while start < n:
+        if ascii_text:
+            end = min(n, start + width)
+        else:
+            end = start + _cut(text[start:start + width * 2 + 8], width)[0]
+            if end == start:                                        # a wide character in a 1-column line
+                end = start + 1
+        if end < n and text[end] == " ":
+            lines.append((start, end))            # the break falls on a space: it is not shown
+            start = end + 1
+            continue
+        if end < n:
+            space = text.rfind(" ", start, end)
+            if space >= start + width // 2:
+                end = space + 1
+        lines.append((start, end))
+        start = end
+    return lines or [(0, 0)]
+
+
+def hex_line(data: bytes, offset: int, per_line: int) -> str:
+    """One line of a hex dump: offset, bytes in hex, and the printable ASCII."""
+    chunk = data[offset:offset + per_line]
+    groups = [chunk[i:i + 8].hex(" ") for i in range(0, len(chunk), 8)]
+    hexes = "  ".join(groups)
+    width = _hex_width(per_line)
+    text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+    return f"{offset:08x}  {hexes:<{width}}  |{text}|"
+
+
+def _hex_width(per_line: int) -> int:
+    groups = (per_line + 7) // 8
+    return per_line * 3 - 1 + (groups - 1)           # "xx xx …", groups of 8 apart by two spaces
+
+
+def hex_bytes_per_line(width: int) -> int:
+    """16 bytes a line when they fit, else 8 (or 4 at very narrow widths)."""
+    for n in (16, 8, 4):
+        if 8 + 2 + _hex_width(n) + 3 + n <= width:
+            return n
+    return 4

@@ -18,11 +18,14 @@ from dataclasses import dataclass
 
 import urwid
 
-from widgets.cells import NULL_TEXT, fit, one_line
+from widgets.canvas import canvas
+from widgets.cells import NULL_TEXT, display_width, fit, one_line
 
 SEP = "│"
+FROZEN_SEP = "┃"     # after the frozen (key) columns when columns are scrolled out of view behind it
 MORE = "›"            # in the header's last column: more columns to the right
 MIN_PARTIAL = 6       # narrowest slice of a column worth showing at the right edge
+AUTO_MAX = 36         # widest a column gets from its data (the record view shows everything)
 
 
 @dataclass
@@ -31,7 +34,14 @@ class GridColumn:
     width: int
     right: bool = False          # numbers are right-aligned
     marker: str = ""             # shown after the name: sort arrow
-    format: Callable[[object], str] = one_line     # value (never None) -> one line of text
+    format: Callable[..., str] = one_line     # (value never None, limit) -> one line of text
+    auto: bool = False           # the width grows to fit the values on screen (up to AUTO_MAX)
+    frozen: bool = False         # stays on screen when scrolling right (key columns)
+    hidden: bool = False
+
+    @property
+    def min_width(self) -> int:
+        return max(3, display_width(self.name) + 2)          # room for the sort marker
 
 
 class GridView(urwid.Widget):
@@ -42,9 +52,11 @@ class GridView(urwid.Widget):
         super().__init__()
         self.source = source
         self.top_seq = 0          # sequence number of the first row on screen
-        self.left = 0             # first column on screen
+        self.left = 0             # first scrolled (not frozen) column on screen
         self.height = 20          # rows of data last rendered; the console pages by it
         self.width = 80
+        self._fitted = None       # what the automatic widths were last fitted to
+        self._boundary: int | None = None    # frozen columns shown, when columns are scrolled behind them
 
     def selectable(self) -> bool:
         return True
@@ -74,25 +86,64 @@ class GridView(urwid.Widget):
             self.top_seq = max(src.base, min(self.top_seq, last_top, cur_seq))
         self.top_seq = max(self.top_seq, src.base)
 
+    def _fit_widths(self) -> None:
+        """Widen automatic columns to the widest value on screen (never narrower: columns that
+        jump while paging are worse); costs what the rows on screen cost, whatever the table."""
+        src = self.source
+        start = self.top_seq - src.base
+        key = (self.top_seq, src.base, len(src.rows), self.height, id(src.rows))
+        if key == self._fitted:
+            return
+        self._fitted = key
+        on_screen = src.rows[max(0, start):max(0, start + self.height)]
+        for i, col in enumerate(src.columns):
+            if not col.auto or col.hidden:
+                continue
+            widest = col.width
+            for row in on_screen:
+                value = row[i] if i < len(row) else None
+                if value is not None:
+                    widest = max(widest, display_width(col.format(value, AUTO_MAX + 1)))
+            col.width = max(col.min_width, min(widest, AUTO_MAX))
+
     def _visible_columns(self, maxcol: int) -> list[tuple[int, int]]:
-        """(column index, width on screen) of the columns that fit, keeping the cursor column in view."""
+        """(column index, width on screen) of the columns that fit: the frozen ones, then the
+        scrolled ones from `left`, keeping the cursor column in view and no blank space on the
+        right while columns are scrolled out on the left."""
         cols = self.source.columns
-        if not cols:
+        shown_cols = [i for i, c in enumerate(cols) if not c.hidden]
+        if not shown_cols:
             return []
+        frozen = [i for i in shown_cols if cols[i].frozen]
+        if sum(cols[i].width + 1 for i in frozen) > maxcol // 2:
+            frozen = []                    # a frozen part wider than half the screen leaves no room to scroll
+        scrolled = [i for i in shown_cols if i not in frozen]
+        room = maxcol - sum(cols[i].width + 1 for i in frozen)
         cur = min(self.source.col, len(cols) - 1)
-        self.left = min(self.left, cur)
-        # Scroll right until the whole cursor column fits (a column wider than the screen sits leftmost).
-        while self.left < cur and sum(c.width + 1 for c in cols[self.left:cur + 1]) - 1 > maxcol:
-            self.left += 1
+
+        def span(a: int, b: int) -> int:
+            return sum(cols[i].width + 1 for i in scrolled[a:b + 1]) - 1
+
+        lp = next((n for n, i in enumerate(scrolled) if i >= self.left), 0)
+        if cur in scrolled:
+            p = scrolled.index(cur)
+            lp = min(lp, p)
+            while lp < p and span(lp, p) > room:      # a column wider than the screen sits leftmost
+                lp += 1
+        # After the screen grew (or a column narrowed): bring back columns from the left.
+        while lp > 0 and span(lp - 1, len(scrolled) - 1) <= room:
+            lp -= 1
+        self.left = scrolled[lp] if scrolled else 0
         shown, used = [], 0
-        for i in range(self.left, len(cols)):
-            room = maxcol - used
-            if room <= 0:
+        for i in frozen + scrolled[lp:]:
+            avail = maxcol - used
+            if avail <= 0:
                 break
-            if room < min(cols[i].width, MIN_PARTIAL) and shown:
+            if avail < min(cols[i].width, MIN_PARTIAL) and shown:
                 break                 # a sliver of a column says nothing: the › marker says there is more
-            shown.append((i, min(cols[i].width, room)))
+            shown.append((i, min(cols[i].width, avail)))
             used += cols[i].width + 1
+        self._boundary = len(frozen) if frozen and lp > 0 else None
         return shown
 
     # -- drawing ------------------------------------------------------------
@@ -104,9 +155,10 @@ class GridView(urwid.Widget):
         self.width = maxcol
         self.height = max(1, maxrow - 1)
         src = self.source
+        self._scroll(self.height)
+        self._fit_widths()
         shown = self._visible_columns(maxcol)
         lines = [self._header(shown, maxcol)]
-        self._scroll(self.height)
         start = self.top_seq - src.base
         blank = [("row", " " * maxcol)]
         empty = getattr(src, "empty_text", "")
@@ -118,7 +170,10 @@ class GridView(urwid.Widget):
                 lines.append(self._row(src.rows[i], shown, maxcol, i == src.cursor))
             else:
                 lines.append(blank)
-        return _canvas(lines[:maxrow], maxcol)
+        return canvas(lines[:maxrow], maxcol)
+
+    def _sep(self, n: int) -> str:
+        return FROZEN_SEP if self._boundary is not None and n == self._boundary - 1 else SEP
 
     def _header(self, shown, maxcol) -> list:
         parts: list = []
@@ -128,9 +183,9 @@ class GridView(urwid.Widget):
             attr = "header focus" if i == self.source.col else "header"
             parts.append((attr, fit(label, w, right=col.right)))
             if n < len(shown) - 1:
-                parts.append(("header sep", SEP))
+                parts.append(("header sep", self._sep(n)))
         parts = _pad(parts, _used(shown), maxcol, "header")
-        if shown and shown[-1][0] < len(self.source.columns) - 1:
+        if shown and shown[-1][0] < max(i for i, c in enumerate(self.source.columns) if not c.hidden):
             attr, text = parts[-1]
             parts[-1] = (attr, text[:-1] + MORE) if text.isascii() or text.endswith(" ") else (attr, text)
         return parts
@@ -143,12 +198,12 @@ class GridView(urwid.Widget):
             if value is None:
                 text, attr = fit(NULL_TEXT, w, right=col.right), "null"
             else:
-                text, attr = fit(col.format(value), w, right=col.right), "cell"
+                text, attr = fit(col.format(value, w + 1), w, right=col.right), "cell"
             if current:
                 attr = "cell focus" if i == self.source.col else ("null focus" if value is None else "row focus")
             parts.append((attr, text))
             if n < len(shown) - 1:
-                parts.append(("sep focus" if current else "sep", SEP))
+                parts.append(("sep focus" if current else "sep", self._sep(n)))
         return _pad(parts, _used(shown), maxcol, "row focus" if current else "row")
 
 
@@ -161,17 +216,3 @@ def _pad(parts, used: int, maxcol: int, attr):
     if used < maxcol:
         parts.append((attr, " " * (maxcol - used)))
     return parts or [(attr, " " * maxcol)]
-
-
-def _canvas(lines: list[list[tuple[str, str]]], maxcol: int) -> urwid.Canvas:
-    """One canvas from lines of (attribute, text) runs, each exactly *maxcol* columns wide."""
-    if urwid.util.get_encoding() not in ("utf-8", "utf8"):
-        texts = [urwid.Text(line, wrap="clip").render((maxcol,)) for line in lines]
-        return urwid.CanvasCombine([(c, None, False) for c in texts])
-    text, attr, cs = [], [], []
-    for line in lines:
-        encoded = [(a, t.encode("utf-8")) for a, t in line]
-        text.append(b"".join(b for _, b in encoded))
-        attr.append([(a, len(b)) for a, b in encoded if b])
-        cs.append([(None, len(text[-1]))])
-    return urwid.TextCanvas(text=text, attr=attr, cs=cs, maxcol=maxcol, check_width=False)

@@ -11,6 +11,7 @@ from storage import filters
 from storage.jobs import is_cancel
 from storage.secrets import mask_secrets
 from widgets.grid import GridView
+from widgets.statusbar import Part
 
 
 @screen
@@ -50,7 +51,7 @@ class BrowseScreen(Screen):
         self._describing = None
         if self.closed:
             return
-        self.model = BrowseModel(self.app.db, table, self._model_changed, self.app.failed)
+        self.model = BrowseModel(self.app.db, table, self._model_changed, self.app.failed, self.app.deliver)
         self.grid = GridView(self.model)
         self.widget = self.grid
         self._install()
@@ -72,31 +73,34 @@ class BrowseScreen(Screen):
         self.app.request_redraw()
 
     # -- status ---------------------------------------------------------------------------------
-    def status_text(self) -> str:
+    def status_text(self) -> list[Part]:
         m = self.model
         if m is None:
-            return f"{self.table_name} · {'error' if self.error else 'opening…'}"
-        parts = [m.table.name]
+            return [Part(self.table_name, keep=5), Part("error" if self.error else "opening…", keep=9)]
+        parts = [Part(m.table.name, short=_short_name(m.table.name), keep=5)]
         if m.table.type == "view":
-            parts.append("view")
+            parts.append(Part("view", keep=0))
         order = m.view.order
         if order.column is not None:
-            parts.append(f"sort {order.column} {'▼' if order.descending else '▲'}")
+            arrow = "▼" if order.descending else "▲"
+            parts.append(Part(f"sort {order.column} {arrow}", short=f"{arrow}{_short_name(order.column)}", keep=2))
         for cond in m.view.filters:
-            parts.append(f"filter {cond.label}")
+            parts.append(Part(f"filter {cond.label}", short=f"filter {_short_name(cond.column)}", keep=1))
+        hidden = sum(1 for c in m.columns if c.hidden)
         if m.loaded and not m.rows:
-            parts.append("no rows" + (" match" if m.view.filters else ""))
+            parts.append(Part("no rows" + (" match" if m.view.filters else ""), keep=9))
         elif m.rows:
             pos = m.position()
             total = m.total
-            where = f"row {pos + 1:,}" if pos is not None else "row ?"
+            where = f"{pos + 1:,}" if pos is not None else "?"
             if total is None or total.rows is None:
                 of = "…"
             else:
                 of = f"{'' if total.exact else '~'}{total.rows:,}"
-            parts.append(f"{where} of {of}")
-            parts.append(f"col {m.col + 1}/{len(m.columns)}")
-        return " · ".join(parts)
+            parts.append(Part(f"row {where} of {of}", short=f"{where}/{of}", keep=10))
+            parts.append(Part(f"col {m.col + 1}/{len(m.columns)}" + (f" ({hidden} hidden)" if hidden else ""),
+                              short=f"c{m.col + 1}/{len(m.columns)}", keep=3))
+        return parts
 
     def busy_label(self) -> str:
         m = self.model
@@ -143,26 +147,112 @@ class BrowseScreen(Screen):
                 self.model.load_last()
                 self.app.update_status()
 
+    def _shown_columns(self) -> list[int]:
+        return [i for i, c in enumerate(self.model.columns) if not c.hidden]
+
     def _set_col(self, col: int) -> None:
         if self._ready() and self.model.columns:
             self.model.col = max(0, min(len(self.model.columns) - 1, col))
             self.grid.reveal_column()
             self.app.update_status()
 
+    def _step_col(self, delta: int) -> None:
+        """To the next shown column in the direction of *delta* (hidden ones are skipped)."""
+        if not self._ready():
+            return
+        shown = self._shown_columns()
+        if not shown:
+            return
+        if delta > 0:
+            target = next((i for i in shown if i > self.model.col), shown[-1])
+        else:
+            target = next((i for i in reversed(shown) if i < self.model.col), shown[0])
+        self._set_col(target)
+
     def cmd_left(self):
-        if self._ready():
-            self._set_col(self.model.col - 1)
+        self._step_col(-1)
 
     def cmd_right(self):
-        if self._ready():
-            self._set_col(self.model.col + 1)
+        self._step_col(1)
 
     def cmd_first_column(self):
-        self._set_col(0)
+        if self._ready() and self._shown_columns():
+            self._set_col(self._shown_columns()[0])
 
     def cmd_last_column(self):
-        if self._ready():
-            self._set_col(len(self.model.columns) - 1)
+        if self._ready() and self._shown_columns():
+            self._set_col(self._shown_columns()[-1])
+
+    def _resize_column(self, delta: int) -> None:
+        if not self._ready() or not self.model.columns:
+            return
+        gc = self.model.columns[self.model.col]
+        gc.auto = False                   # the operator's width stays, whatever the data on screen
+        gc.width = max(1, min(max(self.grid.width, gc.min_width), gc.width + delta))
+        self.grid.reveal_column()
+        self.app.message(f"{gc.name}: {gc.width} columns wide")
+
+    def cmd_widen(self):
+        self._resize_column(+4)
+
+    def cmd_narrow(self):
+        self._resize_column(-4)
+
+    def cmd_hide_column(self):
+        if not self._ready():
+            return
+        shown = self._shown_columns()
+        if len(shown) <= 1:
+            self.app.message("the last shown column cannot be hidden", error=True)
+            return
+        gc = self.model.columns[self.model.col]
+        gc.hidden = True
+        later = [i for i in shown if i > self.model.col]
+        self._set_col(later[0] if later else [i for i in shown if i < self.model.col][-1])
+        hidden = len(self.model.columns) - len(self._shown_columns())
+        self.app.message(f"{gc.name} hidden ({hidden} hidden · + shows them again)")
+
+    def cmd_show_columns(self):
+        if not self._ready():
+            return
+        hidden = [c for c in self.model.columns if c.hidden]
+        for c in hidden:
+            c.hidden = False
+        self.grid.reveal_column()
+        self.app.update_status()
+        self.app.message(f"{len(hidden)} hidden columns shown again" if hidden else "no column is hidden")
+
+    def cmd_go_to_column(self):
+        if not self._ready() or not self.model.columns:
+            return
+        names = [c.name for c in self.model.table.columns]
+
+        def done(text):
+            i = best_match(text, names)
+            if i is None:
+                self.app.message(f"no column matches {text!r}", error=True)
+                return
+            if self.model.columns[i].hidden:
+                self.model.columns[i].hidden = False
+            self._set_col(i)
+
+        def change(text):
+            i = best_match(text, names)
+            prompt.set_hint(f"→ {names[i]}" if i is not None else "(no match)" if text.strip() else "")
+        prompt = self.app.ask("column: ", "", on_done=done, on_change=change)
+
+    def cmd_go_to_row(self):
+        if not self._ready():
+            return
+
+        def done(text):
+            text = text.strip().replace(",", "").replace("_", "")
+            if not text.isdigit() or int(text) < 1:
+                self.app.message(f"row number: {text!r} is not a number from 1", error=True)
+                return
+            self.model.go_to(int(text) - 1)
+            self.app.update_status()
+        self.app.ask("go to row: ", "", on_done=done)
 
     def cmd_sort(self):
         if self._ready() and self.model.columns:
@@ -230,6 +320,24 @@ class BrowseScreen(Screen):
                 self.grid.changed()
             self.app.update_status()
         return cancelled
+
+
+def _short_name(name: str, width: int = 16) -> str:
+    return name if len(name) <= width else name[:width - 1] + "…"
+
+
+def best_match(text: str, names: list[str]) -> int | None:
+    """The name the operator means: an exact name first (ignoring case), then a name that
+    starts with the text, then one that contains it; each group in the given order."""
+    needle = text.strip().lower()
+    if not needle:
+        return None
+    lowered = [n.lower() for n in names]
+    for test in (lambda n: n == needle, lambda n: n.startswith(needle), lambda n: needle in n):
+        for i, n in enumerate(lowered):
+            if test(n):
+                return i
+    return None
 
 
 def _filter_text(condition) -> str:

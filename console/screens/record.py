@@ -1,14 +1,16 @@
-"""One row, every field in full, read-only."""
+"""One row, every field, read-only; Enter on a field shows all of its value."""
 
 from __future__ import annotations
 
+from console.formatting import PRETTY_MAX, full_value, looks_like_json, pretty_json
 from console.registry import screen
-from console.screens.base import ScrollingScreen
-from widgets.record import RecordView
+from console.screens.base import Screen
+from widgets.record import RecordField, RecordView
+from widgets.statusbar import Part
 
 
 @screen
-class RecordScreen(ScrollingScreen):
+class RecordScreen(Screen):
     name = "record"
     title = "Record"
 
@@ -19,7 +21,7 @@ class RecordScreen(ScrollingScreen):
         self.widget = self.view
         self.show()
 
-    def show(self) -> None:
+    def fields(self) -> list[RecordField]:
         model = self.browse.model
         row = model.current_row()
         fields = []
@@ -30,17 +32,37 @@ class RecordScreen(ScrollingScreen):
                 label += " key"
             if col.references:
                 label += f" → {col.references[0]}"
-            fields.append((col.name, label, None if value is None else _full_text(value, model.columns[i].format)))
-        self.view.show(fields, current=model.col)
+            shown, note = (None, "") if value is None else _shown(value, col)
+            fields.append(RecordField(col.name, label, shown, note))
+        return fields
 
-    def status_text(self) -> str:
-        return f"record · {self.browse.status_text()}"
+    def show(self) -> None:
+        self.view.show(self.fields(), current=self.browse.model.col)
+
+    def status_text(self) -> list[Part]:
+        return [Part("record", keep=4), *self.browse.status_text()]
 
     def on_show(self) -> None:
         self.show()
 
-    def scroll_target(self):
-        return self.view.listbox
+    # -- commands ---------------------------------------------------------------------------------
+    def cmd_up(self):
+        self.view.up()
+
+    def cmd_down(self):
+        self.view.down()
+
+    def cmd_page_up(self):
+        self.view.page_up()
+
+    def cmd_page_down(self):
+        self.view.page_down()
+
+    def cmd_first(self):
+        self.view.home()
+
+    def cmd_last(self):
+        self.view.end()
 
     def _step(self, delta: int) -> None:
         self.browse.cmd_down() if delta > 0 else self.browse.cmd_up()
@@ -56,8 +78,27 @@ class RecordScreen(ScrollingScreen):
     def cmd_refresh(self):
         self.browse.cmd_refresh()
 
+    def cmd_open(self):
+        """The whole value of the focused field, paged."""
+        model = self.browse.model
+        row = model.current_row()
+        if row is None or not self.view.fields:
+            return
+        i = self.view.focus_field
+        if row[i] is None:
+            self.app.message(f"{model.table.columns[i].name} is NULL")
+            return
+        from console.screens.value import ValueScreen
 
-def _full_text(value, fmt) -> str:
-    if isinstance(value, str):
-        return value          # newlines kept: the record view wraps the whole value
-    return fmt(value)
+        self.app.push(ValueScreen(self.app, self.browse, model.table.columns[i], row[i]))
+
+
+def _shown(value, col) -> tuple[str | bytes, str]:
+    """(what the record view shows, a note on how)."""
+    if looks_like_json(value, col):
+        if len(value) > PRETTY_MAX:
+            return full_value(value, col), "JSON, too long to pretty-print here: Enter formats the whole value"
+        pretty = pretty_json(value)
+        if pretty is not None:
+            return pretty, "JSON, pretty-printed; Enter then f shows it as stored"
+    return full_value(value, col), ""

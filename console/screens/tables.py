@@ -40,19 +40,34 @@ class _TableList:
         self.cursor = 0
         self.col = 0
 
-    def refilter(self) -> None:
+    def refilter(self, *, keep_cursor: bool = True) -> None:
         current = self.shown[self.cursor].name if self.shown else None
-        words = self.needle.lower().split()
-        self.shown = [e for e in self.entries if all(w in e.name.lower() for w in words)]
+        self.shown = ranked(self.entries, self.needle)
         self.rows = [e.row() for e in self.shown]
         names = [e.name for e in self.shown]
-        self.cursor = names.index(current) if current in names else 0
+        # While typing, the best match is the one Enter opens; a refresh keeps the cursor's table.
+        self.cursor = names.index(current) if keep_cursor and current in names else 0
         width = max([len(e.name) for e in self.entries] + [12])
         self.columns[0].width = min(width, 60)
 
     def update(self, entry: _Entry) -> None:
         if entry in self.shown:
             self.rows[self.shown.index(entry)] = entry.row()
+
+
+def ranked(entries: list[_Entry], needle: str) -> list[_Entry]:
+    """Entries whose name holds every word of *needle*: an exact name first, then names that
+    start with it, then the rest, each group in list order (`/Track` puts Track before PlaylistTrack)."""
+    words = needle.lower().split()
+    if not words:
+        return list(entries)
+    whole = " ".join(words)
+
+    def rank(e: _Entry) -> int:
+        name = e.name.lower()
+        return 0 if name == whole else 1 if name.startswith(words[0]) else 2
+    matching = [e for e in entries if all(w in e.name.lower() for w in words)]
+    return sorted(matching, key=rank)          # sorted() is stable: list order within a group
 
 
 @screen
@@ -67,15 +82,22 @@ class TablesScreen(Screen):
         self.grid = GridView(self.list)
         self.widget = self.grid
         self.loaded = False
+        self.error: str | None = None       # the list could not be read: said in the status line
         self._counting = None
         self._pending_open: str | None = None
         self.load()
 
     # -- loading --------------------------------------------------------------------
     def load(self) -> None:
+        self.error = None
         d = self.app.db.tables()
-        d.addCallback(self.app.deliver(self._got_tables))
+        d.addCallbacks(self.app.deliver(self._got_tables), self.app.deliver(self._tables_failed))
         d.addErrback(self.app.failed("reading the list of tables"))
+
+    def _tables_failed(self, failure):
+        self.error = "cancelled" if is_cancel(failure) else failure.getErrorMessage()
+        self.app.update_status()
+        return failure
 
     def _got_tables(self, tables) -> None:
         self.loaded = True
@@ -135,6 +157,8 @@ class TablesScreen(Screen):
 
     def status_text(self) -> str:
         n, shown = len(self.list.entries), len(self.list.shown)
+        if self.error is not None and not self.loaded:
+            return f"the list of tables could not be read ({self.error}) · r tries again"
         if not self.loaded:
             return "reading the schema…"
         text = f"{n} tables and views" if shown == n else f"{shown} of {n} tables match “{self.list.needle}”"
@@ -191,10 +215,17 @@ class TablesScreen(Screen):
 
         def change(text):
             self.list.needle = text
-            self.list.refilter()
+            self.list.refilter(keep_cursor=False)
             self.grid.changed()
             self.app.update_status()
 
         def cancel():
             change(before)
         self.app.ask("table name: ", before, on_done=change, on_change=change, on_cancel=cancel)
+
+    def cmd_clear_filters(self):
+        if self.list.needle:
+            self.list.needle = ""
+            self.list.refilter()
+            self.grid.changed()
+            self.app.update_status()

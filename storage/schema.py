@@ -25,6 +25,9 @@ class Column:
     pk_position: int = 0          # 1-based position in the primary key, 0 if not part of it
     references: tuple[str, str] | None = None   # (table, column) of a foreign key
     indexed: bool = False         # leading column of an index: sorting/filtering on it is cheap
+    # Does the engine hold only values of the declared type here? Server engines do (the default); SQLite
+    # does in STRICT tables only (and not for ANY): elsewhere any column holds any value.
+    enforced: bool = True
 
     @property
     def numeric(self) -> bool:
@@ -88,6 +91,21 @@ def kind_of(declared: str) -> str:
     return "any"
 
 
+def sqlite_affinity(declared: str) -> str:
+    """SQLite's affinity for a declared type, by its rules (https://sqlite.org/datatype3.html section 3.1):
+    "INTEGER", "TEXT", "BLOB" (no affinity: values compare as stored), "REAL" or "NUMERIC"."""
+    t = declared.upper()
+    if "INT" in t:
+        return "INTEGER"
+    if any(s in t for s in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if "BLOB" in t or not t:
+        return "BLOB"
+    if any(s in t for s in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
 def decimal_size(declared: str) -> tuple[int, int]:
     """(precision, scale) of a DECIMAL(p, s) declaration; (18, 4) when not given."""
     m = _DECIMAL_ARGS.search(declared)
@@ -117,9 +135,23 @@ def sqlite_table_type(raw, name: str) -> str | None:
     return row[0] if row else None
 
 
+def sqlite_is_strict(raw, name: str) -> bool:
+    """Is the table *name* a STRICT table, whose declared column types SQLite enforces?"""
+    import sqlite3
+
+    if sqlite3.sqlite_version_info < (3, 37, 0):
+        # STRICT tables came with 3.37 (and PRAGMA table_list with them); an older library cannot even
+        # read a schema that has one, so every table it can read is an ordinary one.
+        return False
+    row = raw.execute("SELECT strict FROM pragma_table_list WHERE schema = 'main' AND name = ?", (name,)).fetchone()
+    return bool(row and row[0])
+
+
 def sqlite_table(raw, name: str, kind: str) -> Table:
     """Introspect one SQLite table or view on the raw connection *raw*."""
     q = quote_sqlite(name)
+    # A view holds whatever its query computes, so its declared types are never enforced.
+    strict = kind == "table" and sqlite_is_strict(raw, name)
     info = raw.execute(f"PRAGMA table_xinfo({q})").fetchall()
     # table_xinfo: cid, name, type, notnull, dflt_value, pk, hidden (hidden 1 = virtual-table hidden column)
     fks = {}
@@ -139,6 +171,7 @@ def sqlite_table(raw, name: str, kind: str) -> Table:
             name=cname, declared=ctype or "", kind=kind_of(ctype or ""), nullable=not notnull and not pkpos,
             default=default, pk_position=pkpos, references=fks.get(cname),
             indexed=cname in indexed or pkpos == 1,
+            enforced=strict and (ctype or "").upper() != "ANY",     # STRICT allows ANY: any value, as given
         ))
     primary_key = tuple(c for _, c in sorted(pk))
     rowid = _rowid_alias(raw, q, {c.name.lower() for c in columns}) if kind == "table" else None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import sqlite3
+from decimal import Decimal
 
 import pytest
 
 from storage import schema
-from storage.dialect import MYSQL, SQLITE
-from storage.filters import FilterError, convert, parse_filter
+from storage.dialect import MYSQL, POSTGRES, SQLITE
+from storage.filters import FilterError, add_sqlite_functions, convert, parse_filter
 from tests import realworld
 
 SCRIPT = '''
@@ -43,6 +46,7 @@ INSERT INTO items VALUES
 def db(tmp_path_factory):
     path = realworld.build(tmp_path_factory.mktemp("filters") / "items.db", SCRIPT)
     conn = sqlite3.connect(path)
+    add_sqlite_functions(conn)
     table = schema.sqlite_table(conn, "items", "table")
     yield conn, table
     conn.close()
@@ -127,20 +131,40 @@ def test_operator(db, column, text, expected):
     assert ids(db, column, text) == expected
 
 
-@pytest.mark.parametrize(("column", "text"), [
+BAD_VALUES = [
     ("qty", "=seven"), ("qty", ">1.5"), ("qty", "<=1e3"), ("weight", ">heavy"), ("price", "=1,20"),
     ("price", "<abc"), ("active", "=maybe"), ("active", "=2"), ("born", ">2024-13-01"), ("born", "=yesterday"),
     ("born", "=05/01/2024"), ("seen", ">2024-05-01 25:00"), ("seen", "<soon"), ("at_time", "=noon"),
     ("at_time", ">25:00"),
-])
-def test_bad_value_names_the_column(db, column, text):
+]
+
+
+@pytest.mark.parametrize(("column", "text"), BAD_VALUES)
+def test_bad_value_names_the_column_where_the_engine_enforces_types(db, column, text):
+    """A server engine (or a STRICT table) holds only values of the declared type: such a value is a typo."""
     _, table = db
-    with pytest.raises(FilterError) as e:
-        parse_filter(text, table.column(column), SQLITE)
-    msg = str(e.value)
-    assert column in msg
-    assert table.column(column).kind in msg
-    assert repr(text.lstrip("=<>!").strip()) in msg
+    col = dataclasses.replace(table.column(column), enforced=True)
+    for dialect in (POSTGRES, SQLITE):
+        with pytest.raises(FilterError) as e:
+            parse_filter(text, col, dialect)
+        msg = str(e.value)
+        assert column in msg
+        assert col.kind in msg
+        assert repr(text.lstrip("=<>!").strip()) in msg
+
+
+@pytest.mark.parametrize(("column", "text"), BAD_VALUES)
+def test_bad_value_is_compared_and_noted_on_sqlite(db, column, text):
+    """An ordinary SQLite table may hold such a value: it is compared (here nothing has it) and the note says how."""
+    _, table = db
+    cond = parse_filter(text, table.column(column), SQLITE)
+    operand = text.lstrip("=<>!").strip()
+    assert cond.note.startswith(f"{operand!r} is not a")
+    assert cond.note.endswith(("compared as text", "compared as a number"))
+    assert ids(db, column, text) == {
+        "<=1e3": [1, 2, 3, 4, 6, 7, 8, 9, 10, 11], ">1.5": [1, 2, 6, 7, 9, 10, 11],    # as numbers
+        ">2024-05-01 25:00": [5, 9], "<soon": [1, 2, 4, 5, 6, 7, 8, 9, 10, 11],      # as text, by text order
+    }.get(text, [])
 
 
 @pytest.mark.parametrize("op", ["=", "!=", "<", "<=", ">", ">="])
@@ -160,8 +184,10 @@ def test_equals_quoted_empty_string(db):
         assert ids(db, "name", '!=""') == [1, 2, 3, 4, 6, 7, 8, 9, 10, 11]
     finally:
         conn.execute("DELETE FROM items WHERE id = 100")
+    assert ids(db, "qty", '=""') == []
+    assert parse_filter('=""', table.column("qty"), SQLITE).note == "'' is not an int: compared as text"
     with pytest.raises(FilterError, match="not a valid int for column qty"):
-        parse_filter('=""', table.column("qty"), SQLITE)
+        parse_filter('=""', dataclasses.replace(table.column("qty"), enforced=True), SQLITE)
 
 
 def test_sqlite_like_case_claim_matches_sqlite(db):
@@ -204,17 +230,31 @@ def test_values_are_parameters_never_sql(db):
 
 
 def test_convert_kinds():
+    """One parser per kind, returning Python values; how they are bound is the engine's business."""
     col = schema.Column
     assert convert("42", col("c", "INTEGER", "int")) == 42
     assert convert("-1.5", col("c", "REAL", "float")) == -1.5
-    assert convert("12.50", col("c", "NUMERIC", "decimal")) == "12.50"
-    assert convert("Y", col("c", "BOOLEAN", "bool")) == 1
-    assert convert("off", col("c", "BOOLEAN", "bool")) == 0
-    assert convert("2024-02-29", col("c", "DATE", "date")) == "2024-02-29"
-    assert convert("2024-05-01", col("c", "DATETIME", "datetime")) == "2024-05-01 00:00:00"
-    assert convert("2024-05-01T10:20", col("c", "DATETIME", "datetime")) == "2024-05-01 10:20:00"
+    assert convert("12.50", col("c", "NUMERIC", "decimal")) == Decimal("12.50")
+    assert convert("Y", col("c", "BOOLEAN", "bool")) is True
+    assert convert("off", col("c", "BOOLEAN", "bool")) is False
+    assert convert("2024-02-29", col("c", "DATE", "date")) == dt.date(2024, 2, 29)
+    assert convert("2024-05-01", col("c", "DATETIME", "datetime")) == dt.datetime(2024, 5, 1)
+    assert convert("2024-05-01T10:20", col("c", "DATETIME", "datetime")) == dt.datetime(2024, 5, 1, 10, 20)
+    assert convert("10:20:30.5", col("c", "TIME", "time")) == dt.time(10, 20, 30, 500000)
     assert convert("anything", col("c", "TEXT", "text")) == "anything"
     with pytest.raises(FilterError, match="not a valid int for column c"):
         convert("4.2", col("c", "INTEGER", "int"))
     with pytest.raises(FilterError, match="not a valid date"):
         convert("2023-02-29", col("c", "DATE", "date"))
+
+
+@pytest.mark.parametrize(("kind", "text"), [
+    # Python's own parsers take more than a user means, or than SQLite's numbers and dates are
+    ("int", "1_000"), ("int", "٣"), ("int", " 12"), ("int", "9223372036854775808"), ("float", "1_0.5"),
+    ("float", "nan"), ("decimal", "NaN"), ("decimal", "Infinity"), ("decimal", "1_000"), ("date", "20240105"),
+    ("date", "2024-W01-1"), ("datetime", "2024-05-01 08"), ("datetime", "2024-05-01T08:00:00+02:00"),
+    ("datetime", "2024-05-01 08:00:00.1234567"), ("time", "0800"), ("time", "08:00:00Z"),
+])
+def test_parsers_take_plain_forms_only(kind, text):
+    with pytest.raises(FilterError, match=f"is not a valid {kind}"):
+        convert(text, schema.Column("c", "", kind))

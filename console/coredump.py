@@ -16,6 +16,15 @@ Facts this module relies on (core(5), prctl(2), proc(5)):
   RLIMIT_CORE (except that a soft limit of exactly 1 aborts a piped dump).
 * A process that is not "dumpable" (``prctl(PR_GET_DUMPABLE)`` is 0) writes no
   dump at all, whatever its limits.
+* A core file is created with the crashing process's own credentials: no file at
+  all when its directory is missing or not writable by that user, or when a file
+  of that name cannot be replaced (a directory, or another user's file in a sticky
+  directory). Root bypasses these checks, so only a normal user meets them.
+* A soft limit below one page writes no file; any other limit cuts the file short
+  at the limit. Every dump holds at least the process's private anonymous memory
+  (resident and swapped out), so a limit below that is a dump cut short.
+
+Checked on Linux 6.18 by crashing children as ``nobody`` (tests/test_coredump_user.py).
 """
 
 from __future__ import annotations
@@ -24,7 +33,10 @@ import ctypes
 import errno
 import math
 import os
+import pwd
 import resource
+import socket
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,10 +68,18 @@ class CoreDumpState:
     dump_mode: int | None = None
     core_uses_pid: int | None = None
     cwd: str | None = None
+    # The effective user, by name, as messages address the operator.
+    user: str | None = None
+    # Where a core file would be created, and why it cannot be (None: nothing found against it).
+    destination: str | None = None
+    destination_problem: str | None = None
+    # Bytes every dump of this process holds at least (its private anonymous memory); None when unknown.
+    memory_floor: int | None = None
+    page_size: int = 4096
 
     @property
     def enabled(self) -> bool:
-        """True when the soft limit allows a dump (it may still be blocked, see :func:`blockers`)."""
+        """True when the soft limit is not 0 (a dump may still not be written, see :func:`verdict`)."""
         return self.soft != 0
 
     def explain(self) -> list[str]:
@@ -136,6 +156,9 @@ def read_state(proc_root: str | os.PathLike[str] = "/proc") -> CoreDumpState:
         cwd: str | None = os.getcwd()
     except OSError:
         cwd = None
+    uses_pid = _read_int(root / "sys/kernel/core_uses_pid")
+    user = _user_name()
+    destination, problem = _destination(pattern, cwd, uses_pid, user)
     return CoreDumpState(
         soft=soft,
         hard=hard,
@@ -144,9 +167,128 @@ def read_state(proc_root: str | os.PathLike[str] = "/proc") -> CoreDumpState:
         suid_dumpable=_read_int(root / "sys/fs/suid_dumpable"),
         dumpable=None if mode is None else mode != 0,
         dump_mode=mode,
-        core_uses_pid=_read_int(root / "sys/kernel/core_uses_pid"),
+        core_uses_pid=uses_pid,
         cwd=cwd,
+        user=user,
+        destination=destination,
+        destination_problem=problem,
+        memory_floor=_memory_floor(),
+        page_size=resource.getpagesize(),
     )
+
+
+def _user_name() -> str:
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+# Specifiers whose value is already known before the crash (core(5)); others (%t, %s, ...) are not.
+def _known_specifiers() -> dict[str, str]:
+    pid = str(os.getpid())
+    comm = _read_text(Path("/proc/self/comm")) or ""
+    return {"%": "%", "p": pid, "P": pid, "u": str(os.geteuid()), "g": str(os.getegid()),
+            "h": socket.gethostname(), "e": comm.strip()}
+
+
+def _expand(text: str) -> str | None:
+    """*text* with its %-specifiers filled in, or None if one of them is known only at the crash."""
+    known, out, chars = _known_specifiers(), [], iter(text)
+    for char in chars:
+        if char != "%":
+            out.append(char)
+            continue
+        value = known.get(next(chars, ""))
+        if value is None:
+            return None
+        out.append(value)
+    return "".join(out)
+
+
+def _destination(pattern: str | None, cwd: str | None, uses_pid: int | None,
+                 user: str) -> tuple[str | None, str | None]:
+    """(directory a core file goes to, why the kernel cannot create it there) for a file pattern.
+
+    (None, None) for a pipe, for no pattern, and when the directory depends on the crash itself.
+    """
+    if pattern is None or pattern.startswith("|") or (pattern == "" and not uses_pid):
+        return None, None
+    head, name = os.path.split(pattern)
+    directory = _expand(head)
+    if directory is None:
+        return None, None
+    relative = not pattern.startswith("/")
+    if relative:
+        if cwd is None:
+            return None, ("The current directory no longer exists (it was removed after rowdesk started), so the "
+                          f"kernel writes no core file (the core pattern {pattern!r} is relative). "
+                          + _ADVICE_RELATIVE)
+        directory = os.path.join(cwd, directory) if directory else cwd
+    problem = _directory_problem(directory, user)
+    if problem is not None:
+        where = f" (the core pattern {pattern!r} is relative: dumps go to the current directory)" if relative else ""
+        return directory, f"{problem}, so the kernel writes no core file there{where}. " + (
+            _ADVICE_RELATIVE if relative else _ADVICE_ABSOLUTE)
+    if name and "%" not in name and not uses_pid:
+        return directory, _name_problem(directory, name)
+    return directory, None
+
+
+_ADVICE_RELATIVE = ("Start rowdesk from a directory you can write to (for example `cd ~` first), or ask the "
+                    "administrator for an absolute core pattern (kernel.core_pattern=/var/tmp/core.%e.%p) or "
+                    "systemd-coredump.")
+_ADVICE_ABSOLUTE = ("Ask the administrator to make that directory writable by the users who run rowdesk (sticky, "
+                    "like /tmp), or to change kernel.core_pattern.")
+
+
+def _directory_problem(directory: str, user: str) -> str | None:
+    if not os.path.isdir(directory):
+        what = "is not a directory" if os.path.lexists(directory) else "does not exist"
+        return f"{directory} {what}"
+    # The kernel creates the file with the process's own credentials: ask with the effective IDs.
+    if os.access(directory, os.W_OK | os.X_OK, effective_ids=True):
+        return None
+    try:
+        read_only = bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    return f"{directory} is on a read-only file system" if read_only else f"{directory} is not writable by you ({user})"
+
+
+def _name_problem(directory: str, name: str) -> str | None:
+    """Why an existing file of that name stops the kernel, which removes it first and then creates a new one."""
+    path = os.path.join(directory, name)
+    try:
+        info, parent = os.lstat(path), os.stat(directory)
+    except OSError:
+        return None
+    if os.path.isdir(path) and not os.path.islink(path):
+        return (f"{path} is a directory, which the kernel cannot replace by a core file: no core file is written. "
+                "Remove or rename it, or start rowdesk from another directory.")
+    euid = os.geteuid()
+    if parent.st_mode & stat.S_ISVTX and euid not in (0, info.st_uid, parent.st_uid):
+        return (f"{path} already exists, belongs to another user, and {directory} is sticky (like /tmp): the "
+                "kernel can neither remove it nor create a new core file. Ask its owner to remove it, or start "
+                "rowdesk from another directory.")
+    return None
+
+
+def _memory_floor() -> int | None:
+    """Private anonymous memory, resident and swapped out: every core dump holds at least that."""
+    try:
+        dumped = int(_read_text(Path("/proc/self/coredump_filter")) or "0", 16)
+    except ValueError:
+        return None
+    if not dumped & 1:      # bit 0: anonymous private mappings are dumped
+        return None
+    fields = {}
+    for line in (_read_text(Path("/proc/self/status")) or "").splitlines():
+        name, _, value = line.partition(":")
+        if name in ("RssAnon", "VmSwap") and value.strip().endswith("kB"):
+            fields[name] = int(value.split()[0]) * 1024
+    return sum(fields.values()) if "RssAnon" in fields else None
 
 
 def read_proc_limits(pid: int, proc_root: str | os.PathLike[str] = "/proc") -> tuple[int, int]:
@@ -188,41 +330,109 @@ def _suid_dumpable_text(value: int | None) -> str | None:
     return f"fs.suid_dumpable is {value}: " + meanings.get(value, "an unknown setting")
 
 
-def blockers(state: CoreDumpState) -> list[str]:
-    """Reasons no dump would be written even with a non-zero soft limit."""
-    found: list[str] = []
+NO_FILE, CUT, UNKNOWN = "no file", "cut short", "unknown"
+
+
+def _file_pattern(state: CoreDumpState) -> bool:
+    """True when the kernel itself writes a core file (not a pipe, not an empty pattern)."""
+    pattern = state.core_pattern
+    return pattern is not None and not _is_pipe(state) and (pattern != "" or bool(state.core_uses_pid))
+
+
+def _problems(state: CoreDumpState) -> list[tuple[str, str]]:
+    """(kind, sentence) for everything that stops a crash from writing a whole dump. A soft limit of 0 is not
+    among them (that is "off"); everything else is, each with what to do."""
+    found: list[tuple[str, str]] = []
     if state.dumpable is False:
-        found.append(
+        found.append((NO_FILE, (
             "This process is not dumpable (prctl PR_GET_DUMPABLE returns 0), so the kernel writes no core dump "
             "whatever the limit. This follows a change of user or group ID (with fs.suid_dumpable 0) or an "
-            "explicit prctl(PR_SET_DUMPABLE, 0)."
-        )
+            "explicit prctl(PR_SET_DUMPABLE, 0).")))
     pattern = state.core_pattern
     if pattern is None:
-        found.append(
+        found.append((UNKNOWN, (
             "The kernel's core pattern (/proc/sys/kernel/core_pattern) could not be read, so whether and where "
-            "a dump would be written is unknown."
-        )
+            "a dump would be written is unknown.")))
     elif pattern == "" and not state.core_uses_pid:
-        found.append("The kernel's core pattern is empty (and core_uses_pid is 0): no core file is written.")
+        found.append((NO_FILE, "The kernel's core pattern is empty (and core_uses_pid is 0): no core file is written."))
     elif state.pipe_program == "":
-        found.append("The kernel's core pattern is a pipe with no program after '|': no dump can be delivered.")
+        found.append((NO_FILE, "The kernel's core pattern is a pipe with no program after '|': no dump can be "
+                               "delivered."))
     elif _is_pipe(state) and state.soft == 1:
-        found.append("A soft limit of exactly 1 byte makes the kernel abort dumps piped to a program.")
+        found.append((NO_FILE, "A soft limit of exactly 1 byte makes the kernel abort dumps piped to a program."))
     elif state.dump_mode == 2 and not _is_pipe(state) and not pattern.startswith("/"):
-        found.append(
+        found.append((NO_FILE, (
             f"This process dumps in 'suidsafe' mode (PR_GET_DUMPABLE 2), which needs an absolute or piped core "
-            f"pattern; with the relative pattern {pattern!r} the kernel writes no dump."
-        )
+            f"pattern; with the relative pattern {pattern!r} the kernel writes no dump.")))
+    if not _file_pattern(state):
+        return found
+    if state.destination_problem is not None:
+        found.append((NO_FILE, state.destination_problem))
+    elif state.destination is None:
+        found.append((UNKNOWN, (
+            f"The directory of the core pattern {pattern!r} depends on the crash itself (a %-specifier known only "
+            "then), so rowdesk cannot check that it exists and is writable by you.")))
+    found += _size_problems(state)
     return found
+
+
+def _size_problems(state: CoreDumpState) -> list[tuple[str, str]]:
+    soft, floor = state.soft, state.memory_floor
+    if soft in (0, resource.RLIM_INFINITY):
+        return []
+    if soft < state.page_size:
+        return [(NO_FILE, (f"The soft limit {human_size(soft)} is smaller than one page "
+                           f"({human_size(state.page_size)}): the kernel writes no core file at all. "
+                           + _raise_hint(state)))]
+    if floor is not None and soft < floor:
+        return [(CUT, (f"The soft limit {human_size(soft)} is smaller than this process: it holds at least "
+                       f"{human_size(floor)} of private memory (resident and swapped out), which a core dump must "
+                       f"contain, so a dump would be cut short at {human_size(soft)}, of little use to a debugger. "
+                       + _raise_hint(state)))]
+    return []
+
+
+def _raise_hint(state: CoreDumpState) -> str:
+    hard, floor = state.hard, state.memory_floor or state.page_size
+    if hard == resource.RLIM_INFINITY or hard >= max(floor, state.page_size):
+        return f"Press t to raise the soft limit to the hard limit ({human_size(hard)})."
+    return (f"The hard limit ({human_size(hard)}) is too small as well, and only a privileged process "
+            "(CAP_SYS_RESOURCE) can raise it: start rowdesk from a shell whose `ulimit -Hc` is larger (unlimited).")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a crash right now would leave, in one word for the State row, and every reason it is not ON."""
+
+    word: str        # ON, OFF, NOT WRITTEN, CUT SHORT, PIPED (to a program), UNKNOWN
+    written: bool    # True only when the kernel would write a whole core file
+    reasons: list[str]
+
+
+def verdict(state: CoreDumpState) -> Verdict:
+    """ON only when a crash now would really write a whole core file; otherwise the word and the reasons."""
+    problems = _problems(state)
+    reasons = [text for _, text in problems]
+    kinds = {kind for kind, _ in problems}
+    told_limit = _is_pipe(state) and "%c" in (state.core_pattern or "")
+    if state.soft == 0 and (not _is_pipe(state) or told_limit):
+        return Verdict("OFF", False, reasons)
+    for kind, word in ((NO_FILE, "NOT WRITTEN"), (CUT, "CUT SHORT"), (UNKNOWN, "UNKNOWN")):
+        if kind in kinds:
+            return Verdict(word, False, reasons)
+    if _is_pipe(state):
+        return Verdict("PIPED", False, reasons)
+    return Verdict("ON", True, reasons)
 
 
 def _limit_lines(state: CoreDumpState) -> list[str]:
     soft, hard = human_size(state.soft), human_size(state.hard)
     if state.enabled:
-        head = f"Core dumps are allowed by the limits: soft limit {soft}, hard limit {hard}."
-        if state.hard != resource.RLIM_INFINITY:
-            head += f" Dumps larger than {human_size(state.soft)} are cut short."
+        head = f"The limits allow core dumps: soft limit {soft}, hard limit {hard}."
+        if _file_pattern(state) and state.soft != resource.RLIM_INFINITY:
+            head += f" A core file is cut short at {soft}."
+        if _file_pattern(state) and state.memory_floor is not None:
+            head += f" A dump of this process now holds at least {human_size(state.memory_floor)}."
         return [head]
     if state.hard == 0:
         return [(
@@ -233,13 +443,26 @@ def _limit_lines(state: CoreDumpState) -> list[str]:
     return [f"Core dumps are off: soft limit 0 (hard limit {hard}, so they can be turned on)."]
 
 
+def _pipe_keeper(program: str) -> str:
+    """Where the usual crash handlers keep what they are handed."""
+    name = os.path.basename(program)
+    if "systemd-coredump" in name:
+        return ("systemd-coredump stores dumps as its /etc/systemd/coredump.conf says: list them with "
+                "`coredumpctl list`, open one with `coredumpctl debug`")
+    if "apport" in name:
+        return "apport keeps crash reports in /var/crash, by default only for programs from distribution packages"
+    if "abrt" in name:
+        return "ABRT keeps them in /var/spool/abrt (`abrt-cli list`)"
+    return "that program decides whether and where a dump is stored"
+
+
 def _pattern_lines(state: CoreDumpState) -> list[str]:
     pattern = state.core_pattern
     if pattern is None or (pattern == "" and not state.core_uses_pid) or state.pipe_program == "":
-        return []  # covered by blockers()
+        return []  # said by verdict()
     if pattern == "":
-        return [("The core pattern is empty with core_uses_pid 1: dumps are hidden files named .<pid> in the "
-                 "crashing process's working directory.")]
+        return [("The core pattern is empty with core_uses_pid 1: a core file is a hidden file named .<pid> in the "
+                 f"crashing process's current directory ({state.cwd}).")]
     if state.pipe_program is not None:
         limit = (
             "the pattern passes the soft limit to it (%c), so it can honour a limit of 0"
@@ -247,25 +470,24 @@ def _pattern_lines(state: CoreDumpState) -> list[str]:
             else "the pattern does not pass it the soft limit (%c)"
         )
         return [
-            (f"The core pattern pipes dumps to {state.pipe_program}: the kernel hands the dump to that program, "
-             "which decides whether and where it is stored (for systemd-coredump see `coredumpctl list`; "
-             "apport keeps reports in /var/crash)."),
+            (f"The core pattern pipes dumps to {state.pipe_program}: the kernel writes no core file itself but "
+             f"hands the dump to that program; {_pipe_keeper(state.pipe_program)}."),
             f"The kernel does not enforce the soft limit for piped dumps; {limit}.",
         ]
     suffix = ""
     if state.core_uses_pid and "%p" not in pattern:
         suffix = " with .<pid> appended"
     if pattern.startswith("/"):
-        return [(f"Dumps are written to files named by the pattern {pattern!r}{suffix}; that directory must exist "
-                 "and be writable by this process.")]
+        return [f"The core pattern {pattern!r}{suffix} names the core file; its directory must exist and be "
+                "writable by you."]
     where = f" ({state.cwd})" if state.cwd else ""
-    return [(f"Dumps are written to the crashing process's current working directory{where}, named by the pattern "
-             f"{pattern!r}{suffix}.")]
+    return [f"The core pattern {pattern!r}{suffix} is relative: the core file goes to the crashing process's "
+            f"current directory{where}, which must be writable by you."]
 
 
 def describe(state: CoreDumpState) -> list[str]:
-    """The whole state as sentences: limits, where dumps go, and anything that blocks them."""
-    lines = _limit_lines(state) + _pattern_lines(state) + blockers(state)
+    """The state as sentences: limits and where dumps go. What stops them is :func:`verdict`'s."""
+    lines = _limit_lines(state) + _pattern_lines(state)
     if state.dump_mode == 2:
         lines.append("This process dumps in 'suidsafe' mode: a dump file is readable by root only.")
     if state.dumpable is None:
@@ -292,9 +514,21 @@ class ChangeResult:
     target_soft: int = 0
 
     def summary(self) -> str:
-        if self.ok:
-            return f"Core dumps are {self.requested} (soft limit {human_size(self.after.soft)})."
-        return f"Core dumps could not be turned {self.requested} (soft limit is {human_size(self.after.soft)})."
+        soft = human_size(self.after.soft)
+        if self.requested == "off":
+            if self.ok:
+                return "Core dumps are off (soft limit 0)."
+            return f"Core dumps could not be turned off (soft limit is {soft})."
+        if self.after.soft == 0 or self.after.soft != self.target_soft:
+            return f"Core dumps could not be turned on (soft limit is {soft})."
+        word = verdict(self.after).word
+        if word == "ON":
+            return f"Core dumps are on (soft limit {soft})."
+        if word == "PIPED":
+            return f"Soft limit {soft}: crashes are handed to {self.after.pipe_program}, which decides what is kept."
+        outcome = {"NOT WRITTEN": "a crash would write no core file", "CUT SHORT": "a core dump would be cut short"}
+        outcome_text = outcome.get(word, "whether a crash writes a core file is unknown")
+        return f"The soft limit is now {soft}, but {outcome_text}."
 
     def lines(self) -> list[str]:
         """Summary, then the reasons, then the notes: ready to show as they are."""
@@ -324,12 +558,12 @@ def _reasons_on(after: CoreDumpState, target: int) -> list[str]:
                        f"not {human_size(target)}.")
     if target == 0 and after.hard == 0:
         reasons.append(_limit_lines(after)[0])
-    return reasons + blockers(after)
+    return reasons + verdict(after).reasons
 
 
 def _notes_on(after: CoreDumpState) -> list[str]:
     notes = _pattern_lines(after)
-    if after.soft != 0 and after.hard != resource.RLIM_INFINITY:
+    if after.soft != 0 and after.hard != resource.RLIM_INFINITY and _file_pattern(after):
         notes.append(f"The hard limit is {human_size(after.hard)}: dumps larger than that are cut short.")
     return notes + [CREDENTIALS_NOTE]
 
@@ -380,6 +614,17 @@ def enable(proc_root: str | os.PathLike[str] = "/proc") -> ChangeResult:
 def disable(proc_root: str | os.PathLike[str] = "/proc") -> ChangeResult:
     """Turn core dumps off: soft limit 0, hard limit untouched so they can be turned on again."""
     return set_soft_limit(0, proc_root)
+
+
+def toggle_raises(state: CoreDumpState) -> bool:
+    """What ``t`` does in *state*: True to turn dumps on (soft limit raised to the hard limit), False to turn them
+    off. A soft limit too small for this process counts as not on, as long as it can still be raised."""
+    return state.soft == 0 or (state.soft != state.hard and bool(_size_problems(state)))
+
+
+def toggle(proc_root: str | os.PathLike[str] = "/proc") -> ChangeResult:
+    """The settings screen's ``t``: see :func:`toggle_raises`."""
+    return enable(proc_root) if toggle_raises(read_state(proc_root)) else disable(proc_root)
 
 
 def apply_at_start(want_on: bool, proc_root: str | os.PathLike[str] = "/proc") -> ChangeResult:

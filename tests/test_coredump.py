@@ -142,8 +142,10 @@ def test_enable_raises_only_up_to_a_low_hard_limit(tmp_path):
     assert result["after"]["soft"] == 8192 and result["after"]["hard"] == 8192
     assert result["kernel"] == [8192, 8192]
     assert any("8 KiB" in note and "cut short" in note for note in result["notes"])
-    if result["after"]["dumpable"]:
-        assert result["ok"], result["reasons"]
+    # The limit was reached, but this Python process is far larger than 8 KiB: a dump would be cut short.
+    assert not result["ok"]
+    cut = next(reason for reason in result["reasons"] if "cut short at 8 KiB" in reason)
+    assert "hard limit (8 KiB) is too small as well" in cut and "ulimit -Hc" in cut
 
 
 def test_enable_with_hard_limit_zero_says_why(tmp_path):
@@ -195,7 +197,8 @@ def test_non_dumpable_process_is_reported(tmp_path):
         libc = ctypes.CDLL(None, use_errno=True)
         assert libc.prctl(coredump.PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
         result = dataclasses.asdict(coredump.enable({str(proc)!r}))
-        result["explain"] = coredump.read_state({str(proc)!r}).explain()
+        result["summary"] = coredump.enable({str(proc)!r}).summary()
+        result["verdict"] = dataclasses.asdict(coredump.verdict(coredump.read_state({str(proc)!r})))
         print(json.dumps(result))
     """)
     assert result["after"]["dumpable"] is False and result["after"]["dump_mode"] == 0
@@ -203,7 +206,9 @@ def test_non_dumpable_process_is_reported(tmp_path):
     # The limit did change; the reason is that the kernel will still write nothing.
     assert result["after"]["soft"] == result["after"]["hard"]
     assert any("not dumpable" in reason for reason in result["reasons"])
-    assert any("not dumpable" in line for line in result["explain"])
+    assert result["verdict"]["word"] == "NOT WRITTEN"
+    assert any("not dumpable" in line for line in result["verdict"]["reasons"])
+    assert result["summary"].endswith("but a crash would write no core file.")
 
 
 def test_core_file_is_really_written_only_when_enabled(tmp_path):
@@ -237,7 +242,7 @@ def test_piped_pattern_names_the_program(tmp_path):
     state = coredump.read_state(proc)
     assert state.pipe_program == "/usr/lib/systemd/systemd-coredump"
     text = "\n".join(state.explain())
-    assert "pipes dumps to /usr/lib/systemd/systemd-coredump" in text
+    assert "pipes dumps to /usr/lib/systemd/systemd-coredump" in text and "coredumpctl list" in text
     assert "does not enforce the soft limit" in text and "(%c)" in text
     off = coredump.disable(proc)
     assert off.ok
@@ -255,7 +260,7 @@ def test_relative_pattern_means_working_directory(tmp_path):
     proc = fake_proc(tmp_path, "core", uses_pid=1)
     state = coredump.read_state(proc)
     assert state.pipe_program is None and state.core_uses_pid == 1
-    line = next(line for line in state.explain() if "current working directory" in line)
+    line = next(line for line in state.explain() if "current directory" in line)
     assert os.getcwd() in line and ".<pid> appended" in line
     assert coredump.enable(proc).ok
 
@@ -263,6 +268,7 @@ def test_relative_pattern_means_working_directory(tmp_path):
 def test_absolute_pattern(tmp_path):
     state = coredump.read_state(fake_proc(tmp_path, "/var/crash/core.%e.%p"))
     assert any("'/var/crash/core.%e.%p'" in line and "must exist" in line for line in state.explain())
+    assert state.destination == "/var/crash"
 
 
 def test_empty_pattern_blocks_dumps(tmp_path):
@@ -277,7 +283,7 @@ def test_empty_pattern_blocks_dumps(tmp_path):
 def test_empty_pattern_with_core_uses_pid_gives_hidden_files(tmp_path):
     requires_dumpable()
     proc = fake_proc(tmp_path, "", uses_pid=1)
-    assert any("hidden files named .<pid>" in line for line in coredump.read_state(proc).explain())
+    assert any("hidden file named .<pid>" in line for line in coredump.read_state(proc).explain())
     assert coredump.enable(proc).ok
 
 
@@ -307,9 +313,9 @@ def test_limits_are_shown_in_human_units():
 
 def test_state_text_for_on_and_off():
     base = dict(core_pattern="core", pipe_program=None, suid_dumpable=0, dumpable=True, dump_mode=1,
-                core_uses_pid=0, cwd="/srv")
+                core_uses_pid=0, cwd="/srv", destination="/srv")
     on = coredump.CoreDumpState(soft=INF, hard=INF, **base)
-    assert on.enabled
+    assert on.enabled and coredump.verdict(on).word == "ON"
     assert "soft limit unlimited, hard limit unlimited" in on.explain()[0]
     off = coredump.CoreDumpState(soft=0, hard=INF, **base)
     assert not off.enabled

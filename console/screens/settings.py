@@ -4,6 +4,8 @@ change, never the state that was hoped for."""
 
 from __future__ import annotations
 
+import os
+
 import urwid
 
 from console import coredump, preferences, themes
@@ -29,12 +31,14 @@ class SettingsScreen(ScrollingScreen):
     # -- drawing --------------------------------------------------------------------------
     def render(self) -> None:
         state = coredump.read_state()
-        on = state.enabled and not coredump.blockers(state)
+        found = coredump.verdict(state)
+        hint = "t turns them on" if coredump.toggle_raises(state) else "t turns them off"
+        if state.soft != 0 and coredump.toggle_raises(state):
+            hint = "t raises the soft limit to the hard limit"
         rows: list[urwid.Widget] = [
             urwid.Text(("section", "Core dumps")),
             urwid.Columns([(15, urwid.Text(("field", "State"))),
-                           urwid.Text([("ok" if on else "warn", "ON" if state.enabled else "OFF"),
-                                       ("type", "   (t toggles)")])]),
+                           urwid.Text([("ok" if found.written else "warn", found.word), ("type", f"   ({hint})")])]),
             self._pair("Soft limit", coredump.human_size(state.soft)),
             self._pair("Hard limit", coredump.human_size(state.hard) + ("  (never lowered by rowdesk)")),
             self._pair("Pattern", state.core_pattern if state.core_pattern is not None else "unreadable"),
@@ -43,14 +47,14 @@ class SettingsScreen(ScrollingScreen):
             urwid.Divider(),
         ]
         rows += [urwid.Text(line) for line in state.explain()]
-        for reason in coredump.blockers(state):
-            rows.append(urwid.Text(("warn", "! " + reason)))
+        # Why the State is not ON, each with what to do: the same reasons that chose the word.
+        rows += [urwid.Text(("warn", "! " + reason)) for reason in found.reasons]
         if self.last_change is not None:
             rows += [urwid.Divider(), urwid.Text(("section", "Last change"))]
             change = self.last_change
             rows.append(urwid.Text(("ok" if change.ok else "error", change.summary())))
-            # Blockers of the current state are listed above already; say only what is new.
-            shown = set(coredump.blockers(state)) | set(state.explain())
+            # The current state's reasons are listed above already; say only what is new.
+            shown = set(found.reasons) | set(state.explain())
             rows += [urwid.Text(("warn", "! " + r)) for r in change.reasons if r not in shown]
         rows += [urwid.Divider(), urwid.Text(("warn", coredump.CREDENTIALS_NOTE))]
 
@@ -58,13 +62,15 @@ class SettingsScreen(ScrollingScreen):
         rows += [
             urwid.Divider(), urwid.Text(("section", "Preferences")),
             self._pair("Config file", preferences.display_path(prefs.path)),
-            self._pair("At start", "core dumps " + ("on" if prefs.prefs.dump_core else "off") +
+            self._pair("At start", _at_start(prefs.prefs.dump_core) +
                        "   (w remembers the current state in the config file)"),
             self._pair("Theme", f"{self.app.theme}   (c cycles: {', '.join(themes.THEMES)}; this session only)"),
         ]
         if self.saved_note:
             rows.append(urwid.Text(("ok", self.saved_note)))
-        rows += [urwid.Text(("error", "! " + p)) for p in prefs.problems]
+        if prefs.problems:
+            rows += [urwid.Divider(), urwid.Text(("section", "Problems found at start"))]
+            rows += [urwid.Text(("error", "! " + p)) for p in prefs.problems]
         focus = self.listbox.focus_position if len(self.walker) else 0
         self.walker[:] = rows
         self.listbox.set_focus(min(focus, len(rows) - 1))
@@ -75,26 +81,29 @@ class SettingsScreen(ScrollingScreen):
 
     def status_text(self) -> str:
         state = coredump.read_state()
-        return f"settings · core dumps {'on' if state.enabled else 'off'} · soft {coredump.human_size(state.soft)} " \
+        word = coredump.verdict(state).word.lower()
+        if word == "piped":
+            word = f"piped to {os.path.basename(state.pipe_program or '')}"
+        return f"settings · core dumps {word} · soft {coredump.human_size(state.soft)} " \
                f"· hard {coredump.human_size(state.hard)}"
 
     # -- commands ---------------------------------------------------------------------------
     def cmd_toggle_core(self):
-        state = coredump.read_state()
-        self.last_change = coredump.disable() if state.enabled else coredump.enable()
+        self.last_change = coredump.toggle()
         self.app.message(self.last_change.summary(), error=not self.last_change.ok)
         self.render()
         self.app.update_status()
 
     def cmd_remember(self):
-        state = coredump.read_state()
+        on = coredump.read_state().enabled
         try:
-            path = preferences.save_dump_core(state.enabled, self.app.preferences.path)
-        except (preferences.PreferencesError, OSError) as e:
+            path = preferences.save_dump_core(on, self.app.preferences.path)
+        except preferences.PreferencesError as e:
             self.app.message(f"not saved: {e}", error=True)
             return
-        self.app.preferences = preferences.load(path)
-        self.saved_note = f"saved: core dumps {'on' if state.enabled else 'off'} at start, in {path}"
+        self.app.preferences = preferences.reload(self.app.preferences)
+        self.saved_note = (f"saved: core dumps {'on' if on else 'off'} at start, in "
+                           f"{preferences.display_path(path)}")
         self.render()
 
     def cmd_cycle_theme(self):
@@ -109,3 +118,9 @@ class SettingsScreen(ScrollingScreen):
     def scroll_target(self):
         return self.listbox
 
+
+def _at_start(dump_core: bool | None) -> str:
+    """What the config file's ``[core] dump`` does when rowdesk starts."""
+    if dump_core is None:
+        return "[core] dump not set: core dumps stay as rowdesk was started (ulimit -c)"
+    return f"[core] dump = {str(dump_core).lower()}: core dumps turned {'on' if dump_core else 'off'} at start"

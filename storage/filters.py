@@ -179,7 +179,7 @@ def _shown(q: str, col: Column, dialect: Dialect) -> str:
     """SQL for the text the grid shows of column *q*'s value, which `text` filters search."""
     if dialect.name == "sqlite":
         return _sqlite_shown(q, col)
-    return f"CAST({q} AS TEXT)"
+    return f"CAST({q} AS TEXT)"        # until the server engines' backends bring their own text of a value
 
 
 # == SQLite ==========================================================================================================

@@ -72,6 +72,7 @@ class App:
         if theme != "mono" and _terminal_has_256_colours() and hasattr(self.loop.screen, "set_terminal_properties"):
             self.loop.screen.set_terminal_properties(colors=256)
         db.worker.listeners.append(self._busy_changed)
+        db.worker.waiting_listeners.append(self._waiting_changed)
 
     # -- running ----------------------------------------------------------------
     def open_home(self) -> None:
@@ -82,6 +83,21 @@ class App:
         if problems:
             more = f" (+{len(problems) - 1} more in Settings)" if len(problems) > 1 else ""
             self.message(f"config: {problems[0]}{more}", error=True)
+        elif self.db.notes:
+            # How the file was opened, when it is not the obvious way (e.g. immutable: others' changes unseen).
+            self.message(" · ".join(self.db.notes))
+
+    def check_file(self, then) -> None:
+        """r: read again with *then()*, unless the open file was deleted or replaced at its path
+        (a stat, in the worker); then say so instead: reading would fail on every query."""
+        def checked(problem):
+            if problem:
+                self.message(problem, error=True)
+            else:
+                then()
+        d = self.db.check_file()
+        d.addCallback(self.deliver(checked))
+        d.addErrback(self.failed("checking the file"))
 
     def _load_plugins(self) -> None:
         for problem in registry.load_plugins():
@@ -150,7 +166,7 @@ class App:
 
     def _busy_changed(self, running: int) -> None:
         if running and self._spin_handle is None:
-            self.status.set_busy(self.top.busy_label() if self.stack else "working")
+            self.status.set_busy(self._busy_label())
             self._spin_handle = self.loop.event_loop.alarm(SPIN_INTERVAL, self._spin)
         elif not running and self._spin_handle is not None:
             self.loop.event_loop.remove_alarm(self._spin_handle)
@@ -158,9 +174,19 @@ class App:
             self.status.set_busy("")
             self.request_redraw()
 
+    def _busy_label(self) -> str:
+        """What the spinner says: a wait for another process's lock first (the operator may
+        want to know why nothing comes), else what the screen is doing."""
+        return self.db.worker.waiting or (self.top.busy_label() if self.stack else "working")
+
+    def _waiting_changed(self, _note) -> None:
+        if self._spin_handle is not None:
+            self.status.set_busy(self._busy_label())
+            self.request_redraw()
+
     def _spin(self) -> None:
         if self.stack:
-            self.status.busy_label = self.top.busy_label()
+            self.status.busy_label = self._busy_label()
         self.status.tick()
         self._spin_handle = self.loop.event_loop.alarm(SPIN_INTERVAL, self._spin)
 
@@ -186,7 +212,7 @@ class App:
         if self.stack:
             self.status.set_status(self.top.status_text())
             if self.status.busy_label:
-                self.status.set_busy(self.top.busy_label())
+                self.status.set_busy(self._busy_label())
 
     def message(self, text: str, *, error: bool = False) -> None:
         self.status.message(mask_secrets(text), error=error)

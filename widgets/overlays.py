@@ -66,9 +66,15 @@ class Picker(urwid.WidgetWrap):
 
     def _fill(self, needle: str) -> None:
         words = needle.lower().split()
+        whole = " ".join(words)
         width = max((display_width(label) for label, _, _ in self._items), default=10) + 2
         rows = []
-        for label, hint, value in self._items:
+
+        def rank(item) -> int:
+            label = item[0].lower()
+            return 0 if label == whole else 1 if label.startswith(whole) else 2
+        # An exact label first, then labels that start with the text, each in list order.
+        for label, hint, value in sorted(self._items, key=rank):
             hay = f"{label} {hint}".lower()
             if all(w in hay for w in words):
                 row = _Choice([(width, urwid.Text(label)), urwid.Text(("dialog hint", hint), align="right")])

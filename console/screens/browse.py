@@ -266,6 +266,10 @@ class BrowseScreen(Screen):
             self.app.top.command_open_table(self.table_name)
             return
         if self._ready():
+            self.app.check_file(then=self._reload)
+
+    def _reload(self) -> None:
+        if not self.closed:
             self.model.reload()
             self.app.update_status()
 

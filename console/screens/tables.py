@@ -8,6 +8,7 @@ from console.registry import screen
 from console.screens.base import Screen
 from storage.database import RowCount
 from storage.jobs import is_cancel
+from storage.secrets import mask_secrets
 from widgets.grid import GridColumn, GridView
 
 
@@ -83,6 +84,7 @@ class TablesScreen(Screen):
         self.widget = self.grid
         self.loaded = False
         self.error: str | None = None       # the list could not be read: said in the status line
+        self._listing = None                # the Deferred of the list of tables, while it is read
         self._counting = None
         self._pending_open: str | None = None
         self.load()
@@ -90,16 +92,18 @@ class TablesScreen(Screen):
     # -- loading --------------------------------------------------------------------
     def load(self) -> None:
         self.error = None
-        d = self.app.db.tables()
+        self._listing = d = self.app.db.tables()
         d.addCallbacks(self.app.deliver(self._got_tables), self.app.deliver(self._tables_failed))
         d.addErrback(self.app.failed("reading the list of tables"))
 
     def _tables_failed(self, failure):
-        self.error = "cancelled" if is_cancel(failure) else failure.getErrorMessage()
+        self._listing = None
+        self.error = "cancelled" if is_cancel(failure) else mask_secrets(failure.getErrorMessage())
         self.app.update_status()
         return failure
 
     def _got_tables(self, tables) -> None:
+        self._listing = None
         self.loaded = True
         old = {e.name: e for e in self.list.entries}
         self.list.entries = [old.get(t.name) or _Entry(t.name, t.type) for t in tables]
@@ -146,6 +150,10 @@ class TablesScreen(Screen):
         d.addErrback(self.app.failed(f"counting the rows of {entry.name}"))
 
     def cancel_work(self) -> bool:
+        if self._listing is not None:
+            d, self._listing = self._listing, None
+            d.cancel()                       # e.g. a wait for another process's lock at start
+            return True
         if self._counting is not None:
             d, self._counting = self._counting, None
             d.cancel()
@@ -194,6 +202,9 @@ class TablesScreen(Screen):
 
     def cmd_refresh(self):
         self.cancel_work()
+        self.app.check_file(then=self._reload)
+
+    def _reload(self) -> None:
         for e in self.list.entries:
             e.count = None
         self.load()

@@ -1,11 +1,17 @@
 """Starting and ending a session: logging, crash evidence, the reactor and the
 app, and what is left behind when something goes wrong: the terminal restored
-first, then a crash report (passwords masked) whose path is printed."""
+first, then a crash report (passwords masked) whose path is printed. A terminal
+that hangs up ends the session as a quit does: it is no crash."""
 
 from __future__ import annotations
 
+import errno
 import logging
+import signal
 import threading
+from collections.abc import Callable
+
+import urwid
 
 from console import crash, guardian, logs, paths
 from console.app import App, print_error
@@ -17,6 +23,34 @@ log = logging.getLogger(__name__)
 EXIT_CRASH = 70
 # What the crash test puts in its exception: a report must show it masked.
 CRASH_TEST_SECRET_URI = "postgres://operator:crash-test-secret@db.example/prod"
+
+
+class TerminalScreen(urwid.display.raw.Screen):
+    """The terminal, where a hang-up ends the session instead of raising: the end of input, or EIO on
+    reading or drawing (a terminal whose other side has closed; a draw may come first)."""
+
+    def __init__(self, on_hang_up: Callable[[], None]):
+        super().__init__()
+        self._on_hang_up = on_hang_up
+
+    def get_available_raw_input(self) -> list[int]:
+        try:
+            return super().get_available_raw_input()
+        except urwid.InputClosedError:
+            pass
+        except OSError as error:
+            if error.errno != errno.EIO:
+                raise
+        self._on_hang_up()
+        return []
+
+    def draw_screen(self, size: tuple[int, int], canvas: urwid.Canvas) -> None:
+        try:
+            super().draw_screen(size, canvas)
+        except OSError as error:
+            if error.errno != errno.EIO:
+                raise
+            self._on_hang_up()
 
 
 def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = None) -> int:
@@ -33,10 +67,19 @@ def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = 
     from twisted.internet import reactor
 
     db = app = None
+
+    def hang_up() -> None:                 # runs in the reactor, so only once the app runs
+        if not app.finished:
+            log.info("the terminal hung up: ending the session")
+            app.quit()
+
+    # SIGHUP would kill the process before it could close anything; it ends the session as a quit
+    # does. A signal handler may only hand the work to the reactor.
+    signal.signal(signal.SIGHUP, lambda *_: reactor.callFromThread(hang_up))
     try:
         try:
             db = Database(target, reactor)
-            app = App(db, reactor, theme=theme, prefs=prefs)
+            app = App(db, reactor, display=TerminalScreen(hang_up), theme=theme, prefs=prefs)
             crash.install_thread_excepthook(lambda exc: reactor.callFromThread(app.crash, exc))
             if crash_test:
                 reactor.callLater(0.3, _crash_test, app, crash_test)

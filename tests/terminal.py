@@ -119,6 +119,13 @@ class Terminal:
         self.pump(0.05)
         return self.proc.returncode
 
+    def hang_up(self) -> None:
+        """Close the terminal's side, as when its window is closed or the connection drops: the program's
+        input ends, and if the pty is its controlling terminal the kernel sends it SIGHUP."""
+        os.close(self.fd)
+        self.fd = -1
+        self.eof = True
+
     def close(self) -> None:
         if self.proc.poll() is None:
             try:
@@ -126,7 +133,6 @@ class Terminal:
             except ProcessLookupError:
                 pass
             self.proc.wait()
-        try:
+        if self.fd >= 0:
             os.close(self.fd)
-        except OSError:
-            pass
+            self.fd = -1

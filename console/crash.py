@@ -32,12 +32,15 @@ LOG_TAIL_LINES = 50
 _LOG_TAIL_BYTES = 256 * 1024
 
 # Leave the alternate screen, show the cursor, reset colours, stop every mouse
-# tracking mode urwid may have turned on, and put the keypad back in normal mode.
+# tracking mode urwid may have turned on, stop the focus reports and bracketed
+# paste it turns on where the terminal has them (the shell would read them as
+# typed text), and put the keypad back in normal mode.
 RESET_SEQUENCE = (
     "\x1b[?1049l"
     "\x1b[?25h"
     "\x1b[0m"
     "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l"
+    "\x1b[?1004l\x1b[?2004l"
     "\x1b[?1l\x1b>"
 ).encode("ascii")
 

@@ -3,8 +3,9 @@
 Python cannot run code after a segfault or a SIGKILL, so a small child process,
 forked before any database is opened, holds the read end of a pipe. When
 rowdesk ends normally it says so on the pipe; if the pipe closes without that
-word, the process died hard, and the child restores the terminal modes saved at
-start, leaves the alternate screen and says where the evidence is.
+word, the process died hard, and the child leaves the alternate screen, shows
+the cursor, says where the evidence is, and restores the terminal modes saved
+at start unless a shell has already taken the terminal back with its own.
 """
 
 from __future__ import annotations

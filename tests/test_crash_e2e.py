@@ -5,6 +5,7 @@ is tested on the report itself, in test_crash_report.)"""
 import os
 import re
 import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -56,5 +57,23 @@ def test_segfault_restores_terminal_and_leaves_traceback_and_core(demo_db, tmp_p
             pytest.skip(f"core pattern {pattern!r} / hard limit {state.hard}: no core file in the cwd to check")
         cores = [p for p in tmp_path.iterdir() if p.name.startswith("core")]
         assert cores, f"no core file in {tmp_path} with pattern {pattern!r}"
+    finally:
+        t.close()
+
+
+def test_segfault_turns_off_the_reports_the_terminal_was_asked_for(demo_db):
+    """A terminal that answers urwid's DECRQM queries gets focus reports and bracketed paste turned on;
+    left on after a hard crash, the shell would read them as typed text (`^[[I`, `^[[200~`)."""
+    t = Terminal(rowdesk_command() + [str(demo_db), "--read-only", "--crash-test", "segfault"])
+    try:
+        deadline = time.monotonic() + 15
+        while b"\x1b[?1004$p" not in t.raw and time.monotonic() < deadline:
+            t.pump(0.02)
+        os.write(t.fd, b"\x1b[?1004;2$y\x1b[?2004;2$y")       # both known, both off now
+        t.wait_exit(timeout=20)
+        assert t.proc.returncode == -11
+        for mode in (b"1004", b"2004"):
+            assert t.raw.rfind(b"\x1b[?" + mode + b"h") >= 0, f"urwid did not turn on mode {mode}"
+            assert t.raw.rfind(b"\x1b[?" + mode + b"l") > t.raw.rfind(b"\x1b[?" + mode + b"h"), mode
     finally:
         t.close()

@@ -20,18 +20,35 @@ EXIT_TARGET = 1
 CRASH_KINDS = ("key", "callback", "thread", "segfault")
 
 
+USAGE = """\
+rowdesk [TARGET | @NAME] [--read-only] [--dump-core] [--theme dark|light|mono]
+       rowdesk demo [--rows N] PATH
+       rowdesk --version | --help"""
+DEMO_USAGE = "rowdesk demo [--rows N] PATH"
+
+
 def main_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rowdesk",
-        description="Browse the tables of a database, of any size, from a terminal.",
-        epilog="Without TARGET, rowdesk opens its demo database (created on first run). "
-               "`rowdesk demo --rows N PATH` creates a demo database of any size.",
+        usage=USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=f"""\
+Browse the tables of a database, of any size, from a terminal.
+
+  TARGET  a SQLite file, or a URI: sqlite:///abs/path.db, sqlite:relative/path.db
+          (?mode=ro, ?immutable=1). Without TARGET, rowdesk opens its demo database
+          (created on first run).
+  @NAME   a connection saved in the config file, [connections.NAME] in
+          {preferences_path()} (its read_only = true is honoured).
+  demo    {DEMO_USAGE} creates a demo database of any size
+          (1M rows: ~10 s); see rowdesk demo --help.""",
     )
-    p.add_argument("target", nargs="?", metavar="TARGET",
-                   help="a SQLite file, or a connection URI such as sqlite:///abs/path.db")
+    p.add_argument("target", nargs="?", metavar="TARGET", help=argparse.SUPPRESS)   # described above
     p.add_argument("--read-only", action="store_true", help="open the database read-only (SQLite: mode=ro)")
-    p.add_argument("--dump-core", action="store_true", help="turn core dumps on at start")
-    p.add_argument("--theme", choices=sorted(themes.THEMES), help="colour theme (default: dark; NO_COLOR: mono)")
+    p.add_argument("--dump-core", action="store_true", help="turn core dumps on at start; the Settings screen "
+                   "(S) says whether a crash would really write one")
+    p.add_argument("--theme", choices=sorted(themes.THEMES), metavar="dark|light|mono",
+                   help="colour theme (default: dark; NO_COLOR: mono)")
     p.add_argument("--version", action="version", version=f"rowdesk {VERSION}")
     # Checks that a crash leaves evidence on this machine (terminal restored, report, faulthandler, core).
     p.add_argument("--crash-test", choices=CRASH_KINDS, help="crash on purpose after start, to check what a "
@@ -39,10 +56,18 @@ def main_parser() -> argparse.ArgumentParser:
     return p
 
 
+def preferences_path() -> str:
+    from console import preferences
+
+    return preferences.display_path(paths.config_file())
+
+
 def demo_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rowdesk demo", description="Create a demo database (a small shop).")
+    p = argparse.ArgumentParser(prog="rowdesk demo", usage=DEMO_USAGE,
+                                description="Create a demo database (a small shop).")
     p.add_argument("path", metavar="PATH", help="the SQLite file to create (must not exist)")
-    p.add_argument("--rows", type=int, default=3000, help="rows in the largest table, orders (default 3000)")
+    p.add_argument("--rows", type=int, default=3000, metavar="N",
+                   help="rows in the largest table, orders (default 3000)")
     return p
 
 
@@ -85,46 +110,50 @@ def main(argv: list[str] | None = None) -> int:
     from storage.targets import TargetError, parse_target
 
     loaded = preferences.load()
-    for problem in loaded.problems:
-        print(f"rowdesk: config: {problem}", file=sys.stderr)
+    notes: list[str] = []
     try:
         theme = preferences.effective_theme(loaded.prefs, args.theme)
         read_only = args.read_only
         text = args.target
         if text and text.startswith("@"):
-            text, read_only = saved_connection(text[1:], loaded.prefs, read_only)
+            text, read_only = saved_connection(text[1:], loaded.prefs, read_only, notes)
         target = parse_target(text if text else default_target(), read_only=read_only)
     except (TargetError, preferences.PreferencesError, OSError, ValueError) as e:
+        # No interface will show them: this is the operator's only chance to read them.
+        for problem in [*loaded.problems, *notes]:
+            print(f"rowdesk: config: {problem}", file=sys.stderr)
         print(f"rowdesk: {e}", file=sys.stderr)
         return EXIT_TARGET
-    if args.dump_core or loaded.prefs.dump_core:
-        report_core_dumps(args.dump_core)
+    want_dumps = True if args.dump_core else loaded.prefs.dump_core
+    if want_dumps is not None:
+        notes += core_dumps_at_start(want_dumps, args.dump_core)
     from console.main import run_app
 
-    return run_app(target, theme=theme, prefs=loaded, crash_test=args.crash_test)
+    # Problems go to the interface (message line, Settings), not to stderr behind it.
+    return run_app(target, theme=theme, prefs=preferences.with_notes(loaded, notes), crash_test=args.crash_test)
 
 
-def saved_connection(name: str, prefs, read_only: bool) -> tuple[str, bool]:
-    """`rowdesk @name`: the URI of a saved connection, its password from the environment or a pgpass file."""
+def saved_connection(name: str, prefs, read_only: bool, notes: list[str]) -> tuple[str, bool]:
+    """`rowdesk @name`: the URI of a saved connection, its password from the environment or a pgpass file.
+
+    What the operator should know (an unset password_env, an unsafe pgpass) is appended to *notes*.
+    """
     from console import preferences
 
-    problems: list[str] = []
-    uri, _masked = preferences.connection_uri(name, prefs, problems=problems)
-    for problem in problems:
-        print(f"rowdesk: {problem}", file=sys.stderr)
+    uri, _masked = preferences.connection_uri(name, prefs, problems=notes)
     return uri, read_only or prefs.connections[name].read_only
 
 
-def report_core_dumps(asked_on_command_line: bool) -> None:
-    """Turn core dumps on before the interface starts; say on stderr when that fell short."""
+def core_dumps_at_start(want_on: bool, asked_on_command_line: bool) -> list[str]:
+    """Apply ``--dump-core`` or ``[core] dump`` before the interface starts; the note to show when a crash would
+    not then write a whole core file (the same verdict as the Settings screen's)."""
     from console import coredump
 
-    result = coredump.apply_at_start(True)
-    if not result.ok:
-        source = "--dump-core" if asked_on_command_line else "the config file's [core] dump = true"
-        print(f"rowdesk: {source}: {result.summary()}", file=sys.stderr)
-        for reason in result.reasons:
-            print(f"rowdesk:   {reason}", file=sys.stderr)
+    result = coredump.apply_at_start(want_on)
+    if result.ok:
+        return []
+    source = "--dump-core" if asked_on_command_line else f"[core] dump = {str(want_on).lower()}"
+    return [" ".join([f"core dumps at start ({source}): {result.summary()}", *result.reasons])]
 
 
 if __name__ == "__main__":

@@ -201,6 +201,9 @@ def test_as_a_normal_user_the_screen_says_on_exactly_when_the_kernel_writes_a_co
     t = start_as_user(user, locked, home, db, "--read-only", "--dump-core")
     try:
         t.wait_for(r"tables and views")
+        # The start-up report tells the same truth, in the interface.
+        t.wait_for(r"core dumps at start \(--dump-core\): The soft limit is now unlimited, but a crash would "
+                   r"write no core file")
         t.press("S")
         t.wait_for(r"settings · core dumps not written")
         t.settle()

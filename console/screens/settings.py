@@ -32,9 +32,10 @@ class SettingsScreen(ScrollingScreen):
     def render(self) -> None:
         state = coredump.read_state()
         found = coredump.verdict(state)
-        hint = "t turns them on" if coredump.toggle_raises(state) else "t turns them off"
-        if state.soft != 0 and coredump.toggle_raises(state):
-            hint = "t raises the soft limit to the hard limit"
+        if not coredump.toggle_raises(state):
+            hint = "t turns them off"
+        else:
+            hint = "t turns them on" if state.soft == 0 else "t raises the soft limit to the hard limit"
         rows: list[urwid.Widget] = [
             urwid.Text(("section", "Core dumps")),
             urwid.Columns([(15, urwid.Text(("field", "State"))),

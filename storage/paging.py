@@ -1,18 +1,32 @@
-"""Keyset paging: windows of rows before or after a boundary row, never OFFSET
-over a table (views, which have no key, are the one exception).
+"""Paging: windows of rows before or after a boundary row, never an OFFSET from
+the first row, except where that is what the operator asked for (`fetch_at`)
+or what costs least (an unsorted view read from its top, see below).
 
-Rows are ordered by (sort column, key columns). A nullable sort column splits
-the order into two segments, the NULL group and the value group, each paged
-on its own, because a row-value comparison with NULL is NULL (PITFALLS.md).
+Tables are paged by keyset on (sort column, key columns). A nullable sort
+column splits the order into two segments, the NULL group and the value group,
+each paged on its own, because a row-value comparison with NULL is NULL
+(PITFALLS.md).
+
+Views (and tables without a key) are ordered by the sort column and then by
+every column. A boundary (`RowMark`) is the whole row and its place among the
+rows identical to it: those are the only rows an OFFSET skips. Any column of a
+view may hold NULL, so the comparison is written out term by term, with the
+NULLs where the dialect sorts them.
+
+An unsorted view is read from its top in its own order (its first pages cost
+next to nothing and a view's own ORDER BY is kept), by OFFSET; read from its
+end (End), it is in the order of every column, so that End costs one scan and
+no count; paging goes on from either end in the order it started in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from storage.dialect import Dialect
 from storage.filters import Condition
-from storage.schema import Table
+from storage.schema import Column, Table
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,81 @@ class Page:
     sql: list[str] = field(default_factory=list)    # what ran, for the log
 
 
+class RowMark(NamedTuple):
+    """The boundary of a row of a keyless view: the row, and how many rows identical to it (equal in
+    every column) come before it (`before`, known when it was read forward) or after it (`after`,
+    known when it was read backward); the other count is None."""
+    row: tuple
+    before: int | None
+    after: int | None
+
+
+# -- what paging a view needs from the dialect, beyond storage.dialect -----------------------------------------------
+def _bare(d: Dialect, sql: str) -> str:
+    """The column's value as ORDER BY orders it, for a comparison with a bound value. On SQLite the
+    column's type affinity would convert the bound value first (text '12' against a column of
+    INTEGER affinity compares as 12, which ORDER BY puts before all text); unary + drops it."""
+    return f"+{sql}" if d.name == "sqlite" else sql
+
+
+def _exact(d: Dialect, sql: str) -> str:
+    """A tie-break term on which only identical values tie: a NOCASE column ties 'a' and 'A'."""
+    return f"{sql} COLLATE BINARY" if d.name == "sqlite" else sql
+
+
+def _mixes_numbers(d: Dialect, col: Column) -> bool:
+    """Can the column hold an integer and a real that compare equal (1 and 1.0, shown differently)?
+    On SQLite only a column without numeric or text affinity keeps both: any other converts one
+    into the other when it is stored."""
+    return d.name == "sqlite" and col.kind in ("any", "blob")
+
+
+# typeof() of each value the sqlite3 module returns
+_STORAGE_CLASS = {type(None): "null", int: "integer", float: "real", str: "text", bytes: "blob"}
+
+
+class _Term(NamedTuple):
+    """One term of a view's order."""
+    order: str          # in ORDER BY
+    compare: str        # the same value, compared with a bound parameter
+    index: int          # of the column it is taken from
+    typeof: bool        # the term is the column's storage class (typeof), not its value
+    nullable: bool
+
+    def value(self, row: tuple):
+        v = row[self.index]
+        return _STORAGE_CLASS[type(v)] if self.typeof else v
+
+
+def _identical(a: tuple, b: tuple) -> bool:
+    """Equal in every column, and of the same types (1 and 1.0 are not identical)."""
+    return all(type(x) is type(y) and x == y for x, y in zip(a, b, strict=True))
+
+
+# A comparison is SQL text with its parameters, or True/False when it holds for every row or none.
+_Cond = tuple[str, list] | bool
+# Blocks of terms nested at most this deep: SQLite's parser stack overflows at about 20 levels.
+_NESTING = 8
+
+
+def _or(*parts: _Cond) -> _Cond:
+    parts = tuple(p for p in parts if p is not False)
+    if any(p is True for p in parts):
+        return True
+    if len(parts) <= 1:
+        return parts[0] if parts else False
+    return "(" + " OR ".join(s for s, _ in parts) + ")", [v for _, p in parts for v in p]
+
+
+def _and(*parts: _Cond) -> _Cond:
+    parts = tuple(p for p in parts if p is not True)
+    if any(p is False for p in parts):
+        return False
+    if len(parts) <= 1:
+        return parts[0] if parts else True
+    return "(" + " AND ".join(s for s, _ in parts) + ")", [v for _, p in parts for v in p]
+
+
 class Plan:
     """The SQL of one View in one dialect."""
 
@@ -57,10 +146,23 @@ class Plan:
         self.select = f"SELECT {', '.join(cols)} FROM {dialect.quote(t.name)}"
         self.nvisible = len(t.columns)
         names = t.column_names
+        self.sort_index = names.index(sort) if sort is not None else None
         key_index = [len(names) if k == t.rowid_alias else names.index(k) for k in t.key]
-        self.mark_index = ([names.index(sort)] if sort is not None else []) + key_index
+        self.mark_index = ([self.sort_index] if sort is not None else []) + key_index
         self.key_sql = [k if k == t.rowid_alias else dialect.quote(k) for k in t.key]
         self.sort_sql = dialect.quote(sort) if sort is not None else None
+        self.ties: list[_Term] = []
+        self.sort_term: _Term | None = None
+        if not self.keyed:
+            # A keyless view: the sort column, then every column, then the storage classes where
+            # equal values of two types would tie.
+            for i, c in enumerate(t.columns):
+                self.ties.append(_Term(_exact(dialect, cols[i]), _exact(dialect, _bare(dialect, cols[i])), i,
+                                       False, c.nullable))
+            self.ties += [_Term(f"typeof({cols[i]})", f"typeof({cols[i]})", i, True, False)
+                          for i, c in enumerate(t.columns) if _mixes_numbers(dialect, c)]
+            if sort is not None:
+                self.sort_term = _Term(self.sort_sql, _bare(dialect, self.sort_sql), self.sort_index, False, False)
 
     # -- segments -------------------------------------------------------------
     def segments(self) -> list[str]:
@@ -73,7 +175,8 @@ class Plan:
     def segment_of(self, mark: tuple) -> str:
         if not self.sort_nullable:
             return "all"
-        return "null" if mark[0] is None else "value"
+        value = mark.row[self.sort_index] if isinstance(mark, RowMark) else mark[0]
+        return "null" if value is None else "value"
 
     def _order_cols(self, segment: str) -> list[str]:
         if segment == "null" or self.sort_sql is None:
@@ -84,13 +187,23 @@ class Plan:
         return mark[1:] if segment == "null" and self.sort is not None else mark
 
     # -- SQL --------------------------------------------------------------------
-    def _where(self, segment: str, mark: tuple | None, forward: bool, inclusive: bool) -> tuple[list[str], list]:
+    def _segment_cond(self, segment: str) -> str | None:
+        if segment == "null":
+            return f"{self.sort_sql} IS NULL"
+        if segment == "value" and self.sort_sql is not None and self.sort_nullable:
+            return f"{self.sort_sql} IS NOT NULL"
+        return None
+
+    def _segment_where(self, segment: str) -> tuple[list[str], list]:
         where = [c.sql for c in self.view.filters]
         params: list = [p for c in self.view.filters for p in c.params]
-        if segment == "null":
-            where.append(f"{self.sort_sql} IS NULL")
-        elif segment == "value" and self.sort_sql is not None and self.sort_nullable:
-            where.append(f"{self.sort_sql} IS NOT NULL")
+        cond = self._segment_cond(segment)
+        if cond is not None:
+            where.append(cond)
+        return where, params
+
+    def _where(self, segment: str, mark: tuple | None, forward: bool, inclusive: bool) -> tuple[list[str], list]:
+        where, params = self._segment_where(segment)
         if mark is not None:
             ascending = forward != self.desc
             op = (">" if ascending else "<") + ("=" if inclusive else "")
@@ -123,24 +236,93 @@ class Plan:
         ascending = forward != self.desc
         direction = "" if ascending else " DESC"
         order = ", ".join(c + direction for c in self._order_cols(segment))
+        return self._statement(where, params, order, limit)
+
+    def _statement(self, where: list[str], params: list, order: str | None, limit: int, offset: int = 0):
         sql = self.select
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {order} LIMIT {int(limit)}"
+        if order:
+            sql += " ORDER BY " + order
+        sql += f" LIMIT {int(limit)}" + (f" OFFSET {int(offset)}" if offset else "")
         return self.d.placeholders(sql), params
 
+    # -- SQL of a keyless view ----------------------------------------------------------
+    def view_terms(self, segment: str) -> list[_Term]:
+        if segment == "null" or self.sort_term is None:
+            return self.ties
+        return [self.sort_term, *self.ties]
+
+    def view_sql(self, segment: str, row: tuple | None, *, ascending: bool, or_equal: bool, limit: int,
+                 offset: int = 0):
+        """Up to *limit* rows of *segment* after *row* (or from it, *or_equal*) in the view's order read
+        ascending or descending, the first *offset* of them skipped."""
+        where, params = self._segment_where(segment)
+        terms = self.view_terms(segment)
+        if row is not None:
+            cond = self._beyond(terms, row, ascending, or_equal)
+            if cond is not True:
+                sql, p = cond if cond is not False else ("1 = 0", [])
+                where.append(sql)
+                params.extend(p)
+        direction = "" if ascending else " DESC"
+        return self._statement(where, params, ", ".join(t.order + direction for t in terms), limit, offset)
+
+    def _beyond(self, terms: list[_Term], row: tuple, ascending: bool, or_equal: bool) -> _Cond:
+        """The rows after *row* (or equal to it, *or_equal*) in the order of *terms* read ascending or
+        descending. Each term's value is compared as ORDER BY orders it, with NULLs where the dialect
+        sorts them; NULL is never compared (a comparison with NULL is NULL). The terms are nested in
+        at most _NESTING blocks, and written out flat within a block."""
+        nulls_first = self.d.nulls_first_ascending == ascending
+        op = ">" if ascending else "<"
+
+        def after(t: _Term, v) -> _Cond:
+            if v is None:
+                return (f"{t.compare} IS NOT NULL", []) if nulls_first else False
+            cond = (f"{t.compare} {op} ?", [v])
+            return _or(cond, (f"{t.compare} IS NULL", [])) if t.nullable and not nulls_first else cond
+
+        def equal(t: _Term, v) -> _Cond:
+            return (f"{t.compare} IS NULL", []) if v is None else (f"{t.compare} = ?", [v])
+
+        pairs = [(t, t.value(row)) for t in terms]
+        size = -(-len(pairs) // _NESTING)
+        cond: _Cond = or_equal
+        for start in reversed(range(0, len(pairs), size)):
+            block = pairs[start:start + size]
+            block_after = _or(*(_and(*(equal(t, v) for t, v in block[:k]), after(*block[k]))
+                                for k in range(len(block))))
+            cond = _or(block_after, _and(*(equal(t, v) for t, v in block), cond))
+        return cond
+
     def offset_sql(self, offset: int, limit: int):
-        """Views only: no key to page on."""
+        """From row *offset* in display order: in its own order for an unsorted view, else in one
+        statement over every segment (ORDER BY puts NULLs where the segments are)."""
+        if self.natural:
+            order = None
+        elif self.keyed:
+            order = ", ".join(c + (" DESC" if self.desc else "") for c in self._order_cols("all"))
+        else:
+            order = ", ".join(t.order + (" DESC" if self.desc else "") for t in self.view_terms("all"))
+        return self._statement(*self._segment_where("all"), order, limit, offset)
+
+    def count_before_sql(self, row: tuple):
+        """The number of rows before *row* of a keyless view, in display order."""
+        seg = self.segment_of(RowMark(row, 0, None))
+        segments = self.segments()
+        earlier = [_and((c, []) if (c := self._segment_cond(s)) else True) for s in segments[:segments.index(seg)]]
+        this = _and((c, []) if (c := self._segment_cond(seg)) else True,
+                    self._beyond(self.view_terms(seg), row, ascending=self.desc, or_equal=False))
         where = [c.sql for c in self.view.filters]
         params = [p for c in self.view.filters for p in c.params]
-        sql = self.select + (" WHERE " + " AND ".join(where) if where else "")
-        if self.sort_sql is not None:
-            # The operator's sort, then every column: with ties left to the
-            # planner, LIMIT/OFFSET pages could repeat or skip rows.
-            direction = " DESC" if self.desc else ""
-            tie_break = [self.d.quote(c.name) for c in self.view.table.columns]
-            sql += " ORDER BY " + ", ".join([self.sort_sql + direction, *tie_break])
-        return self.d.placeholders(sql + f" LIMIT {int(limit)} OFFSET {int(offset)}"), params
+        cond = _or(*earlier, this)
+        if cond is not True:
+            sql, p = cond if cond is not False else ("1 = 0", [])
+            where.append(sql)
+            params += p
+        sql = f"SELECT count(*) FROM {self.d.quote(self.view.table.name)}"
+        sql += " WHERE " + " AND ".join(where) if where else ""
+        return self.d.placeholders(sql), params
 
     def count_sql(self):
         where = [c.sql for c in self.view.filters]
@@ -153,6 +335,11 @@ class Plan:
     def mark(self, row: tuple) -> tuple:
         return tuple(row[i] for i in self.mark_index)
 
+    @property
+    def natural(self) -> bool:
+        """An unsorted keyless view: read from its top in its own order."""
+        return not self.keyed and self.sort is None
+
 
 def fetch(cursor_factory, plan: Plan, mark: tuple | None, *, forward: bool, limit: int,
           inclusive: bool = False, from_end: bool = False) -> Page:
@@ -162,24 +349,24 @@ def fetch(cursor_factory, plan: Plan, mark: tuple | None, *, forward: bool, limi
     last row (backward). `cursor_factory(sql, params)` runs one statement and
     returns its rows; it is where cancellation hooks in.
     """
-    if not plan.keyed:
-        return _fetch_offset(cursor_factory, plan, mark, forward=forward, limit=limit, inclusive=inclusive,
-                             from_end=from_end)
+    if plan.natural and not isinstance(mark, RowMark) and (mark is not None or forward):
+        return _fetch_offset(cursor_factory, plan, mark, forward=forward, limit=limit, inclusive=inclusive)
     segments = plan.segments()
     if not forward:
         segments = segments[::-1]
     if mark is not None:
         segments = segments[segments.index(plan.segment_of(mark)):]
+    read = _read_keyed if plan.keyed else _read_view
     rows: list[tuple] = []
-    sql_log = []
+    marks: list[tuple] = []
+    sql_log: list[str] = []
     for i, seg in enumerate(segments):
-        seg_mark = mark if i == 0 else None
-        sql, params = plan.segment_sql(seg, seg_mark, forward, inclusive and i == 0, limit - len(rows))
-        sql_log.append(sql)
-        rows.extend(cursor_factory(sql, params))
+        got, got_marks = read(cursor_factory, plan, seg, mark if i == 0 else None, forward, inclusive and i == 0,
+                              limit - len(rows), sql_log)
+        rows += got
+        marks += got_marks
         if len(rows) >= limit:
             break
-    marks = [plan.mark(r) for r in rows]
     visible = [r[:plan.nvisible] for r in rows]
     if not forward:
         visible.reverse()
@@ -187,16 +374,84 @@ def fetch(cursor_factory, plan: Plan, mark: tuple | None, *, forward: bool, limi
     return Page(visible, marks, reached_end=len(rows) < limit, sql=sql_log)
 
 
-def _fetch_offset(cursor_factory, plan: Plan, mark, *, forward, limit, inclusive, from_end) -> Page:
-    # Marks are row offsets here.
-    if mark is None:
-        if from_end:
-            sql, params = plan.count_sql()
-            total = cursor_factory(sql, params)[0][0]
-            start = max(0, total - limit)
-            n = total - start
+def fetch_at(cursor_factory, plan: Plan, offset: int, *, limit: int) -> Page:
+    """Up to *limit* rows from row *offset* (0-based) in display order, with the marks `fetch` gives,
+    so that paging goes on from them as from any page. It reads the rows before *offset* (an OFFSET
+    from the first row: the cost of going to a row by its number)."""
+    if plan.natural:
+        return _fetch_offset(cursor_factory, plan, (offset,), forward=True, limit=limit, inclusive=True)
+    if plan.keyed:
+        sql, params = plan.offset_sql(offset, limit)
+        rows = cursor_factory(sql, params)
+        return Page([r[:plan.nvisible] for r in rows], [plan.mark(r) for r in rows], reached_end=len(rows) < limit,
+                    sql=[sql])
+    # Keyless: with the row before it, to tell whether the first row is in a group that starts earlier.
+    start = max(0, offset - 1)
+    sql, params = plan.offset_sql(start, limit + offset - start)
+    sql_log = [sql]
+    rows = cursor_factory(sql, params)
+    prev, behind = None, -1
+    if start < offset and rows:
+        prev, rows = rows[0], rows[1:]
+        if rows and _identical(rows[0], prev):
+            sql, params = plan.count_before_sql(rows[0])
+            sql_log.append(sql)
+            behind = offset - cursor_factory(sql, params)[0][0] - 1     # rows of its group before prev's
+    marks = []
+    for r in rows:
+        behind = behind + 1 if prev is not None and _identical(r, prev) else 0
+        marks.append(RowMark(r, behind, None))
+        prev = r
+    return Page(rows, marks, reached_end=len(rows) < limit, sql=sql_log)
+
+
+def _read_keyed(cursor_factory, plan: Plan, seg, mark, forward, inclusive, limit, sql_log):
+    sql, params = plan.segment_sql(seg, mark, forward, inclusive, limit)
+    sql_log.append(sql)
+    rows = cursor_factory(sql, params)
+    return rows, [plan.mark(r) for r in rows]
+
+
+def _read_view(cursor_factory, plan: Plan, seg, mark: RowMark | None, forward, inclusive, limit, sql_log):
+    """Rows of one segment of a keyless view, in the order read, with their marks.
+
+    Rows identical to the mark's row are its group. When the mark knows how many of the group lie
+    behind it (the side being read from), the query starts at the group and skips those; when it
+    knows how many lie ahead, those rows are the mark's row again (identical, so nothing is read for
+    them) and the query starts after the group. Marks count identical rows on the side read from.
+    """
+    rows: list[tuple] = []
+    counts: list[tuple[int | None, int | None]] = []        # (behind, ahead) per row, as read
+    skip, start_at_group = 0, False
+    if mark is not None:
+        behind, ahead = (mark.before, mark.after) if forward else (mark.after, mark.before)
+        if behind is not None:
+            skip, start_at_group = behind + (0 if inclusive else 1), True
         else:
-            start, n = 0, limit
+            first = ahead if inclusive else ahead - 1
+            for k in range(min(limit, first + 1)):
+                rows.append(mark.row)
+                counts.append((None, first - k))
+    left = limit - len(rows)
+    if left > 0:
+        ascending = forward != plan.desc
+        sql, params = plan.view_sql(seg, mark.row if mark is not None else None, ascending=ascending,
+                                    or_equal=start_at_group, limit=left, offset=skip)
+        sql_log.append(sql)
+        prev, behind = (mark.row, skip - 1) if start_at_group else (None, -1)
+        for r in cursor_factory(sql, params):
+            behind = behind + 1 if prev is not None and _identical(r, prev) else 0
+            rows.append(r)
+            counts.append((behind, None))
+            prev = r
+    marks = [RowMark(r, b, a) if forward else RowMark(r, a, b) for r, (b, a) in zip(rows, counts)]
+    return rows, marks
+
+
+def _fetch_offset(cursor_factory, plan: Plan, mark, *, forward, limit, inclusive) -> Page:
+    # An unsorted view from its top: marks are row offsets.
+    if mark is None:
+        start, n = 0, limit
     elif forward:
         start, n = mark[0] + (0 if inclusive else 1), limit
     else:

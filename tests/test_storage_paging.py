@@ -9,7 +9,7 @@ import pytest
 
 from storage import schema
 from storage.dialect import MYSQL, POSTGRES, SQLITE, Dialect
-from storage.filters import parse_filter
+from storage.filters import add_sqlite_functions, parse_filter
 from storage.paging import Order, Plan, View, fetch
 from tests import realworld
 
@@ -26,6 +26,8 @@ def conns(tmp_path_factory):
         "oddities": realworld.oddities(d / "oddities.sqlite"),
     }
     opened = {name: sqlite3.connect(f"file:{p}?mode=ro", uri=True) for name, p in paths.items()}
+    for c in opened.values():
+        add_sqlite_functions(c)          # what filter conditions call, as on rowdesk's own connections
     yield opened
     for c in opened.values():
         c.close()
@@ -40,8 +42,9 @@ def table_of(conn, name) -> schema.Table:
     return schema.sqlite_table(conn, name, kinds[name])
 
 
-def expected(conn, table: schema.Table, order: Order, filters=()) -> list[tuple]:
-    """Every row with a plain ORDER BY over the whole table: what paging must reproduce."""
+def expected(conn, table: schema.Table, order: Order, filters=(), *, from_end=False) -> list[tuple]:
+    """Every row with a plain ORDER BY over the whole table: what paging must reproduce (*from_end*: as
+    read from the end, which for an unsorted view is in the order of every column)."""
     q = schema.quote_sqlite
     sql = f"SELECT {', '.join(q(c) for c in table.column_names)} FROM {q(table.name)}"
     params = [p for f in filters for p in f.params]
@@ -52,8 +55,11 @@ def expected(conn, table: schema.Table, order: Order, filters=()) -> list[tuple]
         keys = [k if k == table.rowid_alias else q(k) for k in table.key]
         by = ([q(order.column) + d] if order.column else []) + [k + d for k in keys]
         sql += " ORDER BY " + ", ".join(by)
-    elif order.column:
-        sql += " ORDER BY " + ", ".join([q(order.column) + d] + [q(c) for c in table.column_names])
+    elif order.column or from_end:
+        # No key: the sort column, then every column exactly (tests/test_storage_view_paging.py has the rest).
+        by = ([q(order.column) + d] if order.column else []) + [f"{q(c)} COLLATE BINARY{d}" for c in table.column_names]
+        by += [f"typeof({q(c.name)}){d}" for c in table.columns if c.kind in ("any", "blob")]
+        sql += " ORDER BY " + ", ".join(by)
     return conn.execute(sql, params).fetchall()
 
 
@@ -113,7 +119,7 @@ CASES = [
     ("northwind", "Orders", "ShippedDate", False),   # ISO, US format and NULL as TEXT
     ("northwind", "Orders", "ShippedDate", True),
     ("northwind", "Categories", "Picture", False),   # BLOBs
-    ("northwind", "Alphabetical list of products", None, False),      # views: OFFSET fallback
+    ("northwind", "Alphabetical list of products", None, False),      # views: no key
     ("northwind", "Alphabetical list of products", "ProductName", True),
     ("northwind", "Order Subtotals", "Subtotal", False),
     ("oddities", "inventory", None, False),      # WITHOUT ROWID, composite key
@@ -137,7 +143,7 @@ CASES = [
     ("oddities", "files", "created", False),
     ("oddities", "files", "score", True),
     ("oddities", "codes", "id", True),           # INT PRIMARY KEY: not the rowid
-    ("oddities", "all_aliases", None, False),    # every rowid alias taken, no key: OFFSET fallback
+    ("oddities", "all_aliases", None, False),    # every rowid alias taken: no key
     ("oddities", "all_aliases", "rowid", True),
     ("oddities", "recent_events", "level", True),
 ]
@@ -169,8 +175,9 @@ def test_walk_both_ways_matches_order_by(conns, case, size):
     forward, fmarks = walk_forward(q, plan, size)
     assert forward == want
     backward, bmarks = walk_backward(q, plan, size)
-    assert backward == want
-    assert fmarks == bmarks
+    assert backward == expected(conn, table, order, from_end=True)
+    if table.key:
+        assert fmarks == bmarks       # a keyless row's mark says from which side it was read
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c[0] != "northwind" or c[2] != "Picture"], ids=case_id)
@@ -183,7 +190,7 @@ def test_mysql_expanded_comparison_gives_the_same_rows(conns, case):
     want = expected(conn, table, Order(col, desc))
     for size in (7, 64):
         assert walk_forward(q, plan, size)[0] == want
-        assert walk_backward(q, plan, size)[0] == want
+        assert walk_backward(q, plan, size)[0] == expected(conn, table, Order(col, desc), from_end=True)
     if len(plan._order_cols("value" if plan.sort_nullable else "all")) > 1:
         sql, _ = plan.segment_sql("value" if plan.sort_nullable else "all", (0,) * len(plan.mark_index), True,
                                   False, 10)
@@ -310,21 +317,22 @@ def test_reached_end_flags(conns):
     assert [r[0] for r in last.rows] == [280, 290, 300] and not last.reached_end
 
 
-def test_view_offsets(conns):
+def test_view_offsets_from_the_top_rows_from_the_end(conns):
+    """An unsorted view: OFFSET marks from its top, in its own order; from its end, rows in the order of every
+    column, marked by row (see tests/test_storage_view_paging.py)."""
     conn = conns["northwind"]
     table = table_of(conn, "Alphabetical list of products")
     plan = Plan(View(table), SQLITE)
     assert not plan.keyed
     q = q_of(conn)
     want = expected(conn, table, Order())
-    last = fetch(q, plan, None, forward=False, from_end=True, limit=5)
-    assert last.rows == want[-5:]
-    assert last.marks == [(i,) for i in range(len(want) - 5, len(want))]
-    assert not last.reached_end
     assert fetch(q, plan, (3,), forward=False, limit=10).rows == want[:3]
     assert fetch(q, plan, (3,), forward=False, limit=10).reached_end
     assert fetch(q, plan, (3,), forward=True, limit=2, inclusive=True).rows == want[3:5]
     assert fetch(q, plan, (len(want) - 1,), forward=True, limit=2).rows == []
+    last = fetch(q, plan, None, forward=False, from_end=True, limit=5)
+    assert last.rows == expected(conn, table, Order(), from_end=True)[-5:]
+    assert [m.row for m in last.marks] == last.rows and not last.reached_end
 
 
 def test_view_sort_is_applied(conns):
@@ -365,7 +373,7 @@ def test_walk_with_filters(conns, db, name, filters, col, desc):
         plan = Plan(view, dialect)
         for size in (3, 50):
             assert walk_forward(q, plan, size)[0] == want
-            assert walk_backward(q, plan, size)[0] == want
+            assert walk_backward(q, plan, size)[0] == expected(conn, table, Order(col, desc), conds, from_end=True)
         sql, params = plan.count_sql()
         assert q(sql, params)[0][0] == len(want)
 

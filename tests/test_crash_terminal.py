@@ -2,7 +2,10 @@
 that is its controlling terminal, rowdesk a foreground job. The shell takes the terminal back (tcsetpgrp)
 and restores its own modes the moment the process dies, so the watcher (console/guardian.py) finds itself
 in a background process group. Whatever the race, the user must get the terminal back: out of the
-alternate screen, cursor shown, the watcher's message, the shell's modes and prompt.
+alternate screen, cursor shown, the watcher's message, and a next command that is echoed once, runs
+with cooked modes and gives the prompt back. Not checked, as no watcher can promise it: that the
+shell's first prompt comes after the watcher's output. When the shell is quicker (about 7 runs in
+100 here), that prompt was drawn in the alternate screen and shows again only after Enter.
 
 Ten segfaults and ten `kill -9` of the main process, as root and as `nobody`.
 """
@@ -48,7 +51,9 @@ class Shell:
                              owner=owner)
         self.wait_for_prompt(0)
         # No core files: these runs are about the terminal, and a core per run costs time and disk.
-        self.command(f"ulimit -S -c 0 {setup}")
+        self.command("ulimit -S -c 0")
+        if setup:
+            self.command(setup)
 
     @property
     def raw(self) -> bytes:
@@ -93,13 +98,13 @@ def crash_once(shell: Shell, command: str, *, kill: bool) -> list[str]:
         out = shell.raw[start:]
     if ALT_ON not in out or started not in out[out.find(ALT_ON):]:
         return [f"rowdesk did not start: {out[-400:]!r}"]
-    job = shell.foreground()
-    if job == shell.term.proc.pid:
-        return [f"rowdesk was not the foreground job: {out[-400:]!r}"]
     if kill:
+        job = shell.foreground()
+        if job == shell.term.proc.pid:
+            return [f"rowdesk was not the foreground job: {out[-400:]!r}"]
         os.kill(job, signal.SIGKILL)      # the main process only: the watcher is in its process group
     # The shell takes the terminal back when the job is dead; the watcher acts at about the same moment.
-    while shell.foreground() == job and time.monotonic() < deadline:
+    while shell.foreground() != shell.term.proc.pid and time.monotonic() < deadline:
         shell.term.pump(0.02)
     settled = time.monotonic() + 3
     while time.monotonic() < settled:
@@ -224,5 +229,5 @@ def test_hard_crashes_from_a_shell_give_the_terminal_back_as_nobody(demo_db, nob
     become = f"exec setpriv --reuid={uid} --regid={gid} --clear-groups --"
     # TOSTOP on: a background process's write stops it too, unless it ignores SIGTTOU.
     crash_runs(lambda: Shell(["unshare", "--mount", "--propagation", "private", "--", "sh", "-ec",
-                              f'{mounts}\n{become} "$@"', "sh"], home=home, owner=(uid, gid), setup="; stty tostop"),
+                              f'{mounts}\n{become} "$@"', "sh"], home=home, owner=(uid, gid), setup="stty tostop"),
                db, uid)

@@ -325,3 +325,17 @@ def test_save_to_explicit_path(tmp_path):
     preferences.save_dump_core(True, path)
     assert preferences.load(path).prefs.dump_core is True
     assert os.listdir(tmp_path) == ["other.toml"]
+
+
+def test_dump_is_three_way(config):
+    """Absent: rowdesk leaves the limit it was started with; true/false: turned on/off at start."""
+    assert preferences.load().prefs.dump_core is None
+    for text, expected in (("[core]\n", None), ("[core]\ndump = false\n", False), ("[core]\ndump = true\n", True)):
+        write(config, text)
+        assert preferences.load().prefs.dump_core is expected
+
+
+def test_problems_come_in_the_order_of_the_file(config):
+    write(config, "[ui]\ntheme = 'blue'\ncolour = 1\n[core]\ndump = 2\nx = 1\n")
+    lines = [int(p.split(" line ")[1].split(":")[0]) for p in preferences.load().problems]
+    assert lines == [2, 3, 5, 6]

@@ -45,7 +45,8 @@ def _ensure_interpreter() -> None:
     except ImportError:
         if os.environ.get("ROWDESK_BENCH_REEXEC") != "1" and os.path.exists(TUIBENCH_PYTHON):
             os.environ["ROWDESK_BENCH_REEXEC"] = "1"
-            os.execv(TUIBENCH_PYTHON, [TUIBENCH_PYTHON, str(Path(__file__).resolve()), *sys.argv[1:]])
+            # The script that was run (bench/record.py imports this module), not this file.
+            os.execv(TUIBENCH_PYTHON, [TUIBENCH_PYTHON, str(Path(sys.argv[0]).resolve()), *sys.argv[1:]])
         sys.exit("bench/browse.py: needs pyte and psutil (tuibench's venv); set TUIBENCH_PYTHON to a Python that "
                  "has them, e.g. `python3 -m venv /tmp/tb && /tmp/tb/bin/pip install pyte psutil Pillow`")
 

@@ -25,6 +25,8 @@ from urllib.parse import quote
 
 from sqlobject.sqlite.sqliteconnection import SQLiteConnection
 
+from storage.filters import add_sqlite_functions
+
 # Short, so that a cancel or a retry decision comes soon: SQLite sleeps in its busy handler, where
 # neither interrupt() nor the progress handler runs. Longer waits are retry_while_locked's loop.
 BUSY_TIMEOUT_MS = 100
@@ -131,6 +133,7 @@ class RowdeskSQLiteConnection(SQLiteConnection):
             conn.text_factory = str
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
+            add_sqlite_functions(conn)           # the filters' SQL functions (contains as the grid shows it)
         except BaseException:
             conn.close()
             raise

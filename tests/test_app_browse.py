@@ -20,6 +20,8 @@ INSERT INTO people SELECT n,
 FROM s;
 CREATE INDEX people_age ON people(age);
 CREATE TABLE empty_table (id INTEGER PRIMARY KEY, label TEXT);
+CREATE TABLE strict_counts (id INTEGER PRIMARY KEY, n INTEGER) STRICT;
+INSERT INTO strict_counts VALUES (1, 10), (2, 20);
 CREATE TABLE one_row (code TEXT PRIMARY KEY, note TEXT);
 INSERT INTO one_row VALUES ('ONLY', 'a single row with a rather long note that will not fit in a narrow column '
                             || 'so the grid truncates it with an ellipsis but the record view shows all of it');
@@ -165,9 +167,13 @@ async def test_filters_comparisons_errors_and_clearing(harness, browse_db):
     h.press("/")
     h.press(*["backspace"] * 10)
     h.type(">abc")
+    h.press("enter")                # SQLite keeps text in an INTEGER column too: compared as text, and said so
+    await h.wait_for("filter age > abc: 'abc' is not an int: compared as text", where="message")
+    await h.wait_for("no rows match", where="status")
+    h.press("/", "ctrl u")
+    h.type(">=70")
     h.press("enter")
-    await h.wait_for("filter not applied: 'abc' is not a valid int for column age", where="message")
-    assert "filter age >= 70" in h.status              # nothing changed
+    await h.wait_for(r"filter age >= 70 · row 1 of [\d,]+", where="status")
     h.press("l", "/")              # city: text contains, case-insensitive
     h.type("KRAK")
     h.press("enter")
@@ -187,6 +193,26 @@ async def test_filters_comparisons_errors_and_clearing(harness, browse_db):
     h.type("=Nowhere")
     h.press("enter")
     await h.wait_for("no rows match", where="status")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_typo_is_refused_where_sqlite_enforces_the_type(harness, browse_db):
+    h = harness(browse_db)
+    await open_table(h, "strict_counts")
+    await h.wait_for("row 1 of 2", where="status")
+    h.press("l", "/")
+    h.type(">1O")
+    h.press("enter")
+    await h.wait_for("filter not applied: '1O' is not a valid int for column n", where="message")
+    assert "filter" not in h.status
+    h.press("/")
+    assert "1O" in h.message                     # the prompt starts from what was typed
+    h.press("ctrl u")
+    h.type(">15")
+    h.press("enter")
+    await h.wait_for("filter n > 15 · row 1 of 1", where="status")
+    h.press("/")
+    assert ">15" in h.message
 
 
 @pytest_twisted.ensureDeferred
@@ -335,3 +361,26 @@ async def test_record_view_highlights_the_current_column(harness, browse_db):
     runs = render_runs(h.app.top.view, (100, 20), focus=True)
     highlighted = ["".join(t for _, t in row) for row in runs if any(a == "row focus" for a, _ in row)]
     assert len(highlighted) == 1 and highlighted[0].startswith("city")
+
+
+@pytest_twisted.ensureDeferred
+async def test_filters_match_what_the_grid_shows_and_keep_what_was_typed(harness, browse_db):
+    h = harness(browse_db)
+    await open_table(h, "people")
+    await h.wait_for("row 1 of 5,000", where="status")
+    h.press("$", "/")                     # active: shown true/false, stored 1/0
+    h.type("true")
+    h.press("enter")
+    await h.wait_for("filter active ~ true · row 1 of 2,500", where="status")
+    h.press("F", "0", "l", "/")           # name
+    h.type('"null"')
+    h.press("enter")
+    await h.wait_for("no rows match", where="status")
+    h.press("/")
+    assert '"null"' in h.message          # not null, which would mean IS NULL
+    h.press("esc", "/", "ctrl u")
+    h.type('"  padded"')
+    h.press("enter")
+    await h.wait_for("no rows match", where="status")
+    h.press("/")
+    assert '"  padded"' in h.message      # the spaces inside the quotes are kept

@@ -29,6 +29,7 @@ class BrowseScreen(Screen):
         self.error: str | None = None
         self.widget = Filler(Text(("type", f"  opening {table_name}…")), valign="top")
         self.closed = False
+        self._refused: tuple[str, str] | None = None     # (column, text) of the filter last refused
         self._describing = d = app.db.describe(table_name)
         d.addCallback(app.deliver(self._described))
         d.addErrback(app.deliver(self._describe_failed))
@@ -86,6 +87,8 @@ class BrowseScreen(Screen):
             parts.append(Part(f"sort {order.column} {arrow}", short=f"{arrow}{_short_name(order.column)}", keep=2))
         for cond in m.view.filters:
             parts.append(Part(f"filter {cond.label}", short=f"filter {_short_name(cond.column)}", keep=1))
+            if cond.note:
+                parts.append(Part(cond.note, keep=0))     # how the value was compared: first to go
         hidden = sum(1 for c in m.columns if c.hidden)
         if m.loaded and not m.rows:
             parts.append(Part("no rows" + (" match" if m.view.filters else ""), keep=9))
@@ -284,6 +287,9 @@ class BrowseScreen(Screen):
         column = self.model.table.columns[self.model.col]
         current = next((c for c in self.model.latest_view.filters if c.column == column.name), None)
         initial = _filter_text(current)
+        if self._refused is not None and self._refused[0] == column.name:
+            initial = self._refused[1]           # a refused filter comes back to be corrected
+        self._refused = None
 
         def done(text):
             if text.strip() == "?":
@@ -292,11 +298,14 @@ class BrowseScreen(Screen):
             try:
                 condition = filters.parse_filter(text, column, self.app.db.dialect)
             except filters.FilterError as e:
+                self._refused = (column.name, text)
                 self.app.message(f"filter not applied: {e}", error=True)
                 return
             if condition is None and current is None:
                 return
             self.model.set_filter(condition, column.name)
+            if condition is not None and condition.note:
+                self.app.message(f"filter {condition.label}: {condition.note}")
             self.app.update_status()
         self.app.ask(f"filter {column.name} ({column.kind}): ", initial, on_done=done)
 
@@ -345,16 +354,5 @@ def best_match(text: str, names: list[str]) -> int | None:
 
 
 def _filter_text(condition) -> str:
-    """The text that re-creates *condition* in the prompt (its label without the column name)."""
-    if condition is None:
-        return ""
-    label = condition.label[len(condition.column) + 1:]
-    if label.startswith("~ "):
-        return label[2:]
-    if label.startswith("!~ "):
-        return "!" + label[3:]
-    if label == "is null":
-        return "null"
-    if label == "is not null":
-        return "!null"
-    return label.replace(" ", "", 1)
+    """What the operator typed for *condition*, to edit it again (never a text rebuilt from its label)."""
+    return condition.text if condition is not None else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from storage.schema import Column
-from widgets.cells import one_line, plain_text, visible
+from widgets.cells import one_line, plain_text
 
 # JSON in a text column is pretty-printed in the record view up to this size
 # (parsing costs grow with the value; the value screen formats larger ones in a thread).
@@ -31,12 +31,13 @@ def _bool(value, limit: int | None = None) -> str:
 
 
 def full_value(value, col: Column) -> str | bytes:
-    """The whole value for the record view and the value screen: text with its
-    newlines kept and control characters visible, or bytes for a hex dump."""
+    """The whole value for the record view and the value screen: text (its
+    control characters are made visible piece by piece as it is laid out, see
+    widgets.documents: never the whole value at once), or bytes for a hex dump."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, str):
-        return visible(value, keep_newlines=True)
+        return value
     if col.kind == "bool":
         return _bool(value)
     return plain_text(value)
@@ -60,4 +61,4 @@ def pretty_json(value: str) -> str | None:
         return None
     if not isinstance(parsed, (dict, list)):
         return None
-    return visible(json.dumps(parsed, indent=2, ensure_ascii=False), keep_newlines=True)
+    return json.dumps(parsed, indent=2, ensure_ascii=False)

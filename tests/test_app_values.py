@@ -101,6 +101,14 @@ async def test_a_megabyte_value_opens_in_the_record_view_without_laying_it_out(h
         laid_out.append(len(text))
         return real_wrap(text, width)
     monkeypatch.setattr("widgets.documents.wrap", counting_wrap)
+    escaped = []
+    real_visible = widgets.cells.visible
+
+    def counting_visible(text):
+        escaped.append(len(text))
+        return real_visible(text)
+    for where in ("widgets.cells.visible", "widgets.documents.visible"):
+        monkeypatch.setattr(where, counting_visible)
     h = harness(values_db, size=(120, 40))
     await open_table(h, "big")
     await h.wait_for("row 1 of 1", where="status")
@@ -117,6 +125,7 @@ async def test_a_megabyte_value_opens_in_the_record_view_without_laying_it_out(h
     h.resize(120, 40)
     assert "⋯" in h.text
     assert sum(laid_out) < 20 * 8192, sum(laid_out)                 # bounded pieces, not the megabyte
+    assert sum(escaped) < 40 * 8192, sum(escaped)
 
 
 @pytest_twisted.ensureDeferred

@@ -36,7 +36,6 @@ for _c in (0x061C, 0x180E, 0x200B, 0x200E, 0x200F, *range(0x202A, 0x202F), *rang
            *range(0x2066, 0x206A), 0xFEFF, 0xFFF9, 0xFFFA, 0xFFFB):
     _NAMED[_c] = f"⟨U+{_c:04X}⟩"
 _ONE_LINE = str.maketrans({**_PICTURES, **_NAMED, 0x0A: NEWLINE})
-_MULTI_LINE = str.maketrans({k: v for k, v in {**_PICTURES, **_NAMED}.items() if k != 0x0A})
 del _c
 
 
@@ -46,15 +45,12 @@ def _needs_escaping(text: str) -> bool:
     return any(ord(ch) in _NAMED or ord(ch) in _PICTURES for ch in text)
 
 
-def visible(text: str, *, keep_newlines: bool = False) -> str:
-    """*text* with every control character shown as a visible symbol.
-
-    "\\r\\n" counts as one newline; a lone "\\r" is shown as ␍. With
-    *keep_newlines*, a newline stays a line break, else it is shown as ⏎."""
+def visible(text: str) -> str:
+    """*text* on one line with every control character shown as a visible symbol:
+    "\\r\\n" and "\\n" as ⏎, a lone "\\r" as ␍. (The record view breaks lines at
+    newlines before it makes each line visible.)"""
     if not _needs_escaping(text):
         return text
-    if keep_newlines:
-        return text.replace("\r\n", "\n").translate(_MULTI_LINE)
     return text.replace("\r\n", "\n").translate(_ONE_LINE)
 
 

@@ -17,6 +17,7 @@ from console.version import VERSION
 
 EXIT_USAGE = 2
 EXIT_TARGET = 1
+EXIT_INTERRUPTED = 130
 CRASH_KINDS = ("key", "callback", "thread", "segfault")
 
 
@@ -117,7 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         text = args.target
         if text and text.startswith("@"):
             text, read_only = saved_connection(text[1:], loaded.prefs, read_only, notes)
-        target = parse_target(text if text else default_target(), read_only=read_only)
+        # Another process's lock on the file: said at once, waited for (bounded), then one line.
+        target = parse_target(text if text else default_target(), read_only=read_only,
+                              on_wait=lambda message: print(f"rowdesk: {message}", file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print("rowdesk: interrupted", file=sys.stderr)    # ^C during that wait: no traceback
+        return EXIT_INTERRUPTED
     except (TargetError, preferences.PreferencesError, OSError, ValueError) as e:
         # No interface will show them: this is the operator's only chance to read them.
         for problem in [*loaded.problems, *notes]:

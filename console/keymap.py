@@ -31,7 +31,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("ctrl c",), "quit", "quit rowdesk"),
     Binding(("ctrl z",), "suspend", "suspend rowdesk (fg resumes it)"),
     Binding(("S", "f2"), "settings", "settings: core dumps, theme, preferences"),
-    Binding(("t",), "toggle_core", "turn core dumps on or off", ("settings",)),
+    Binding(("t",), "toggle_core", "turn core dumps on (soft limit raised to the hard limit, also when it is too "
+            "small) or off", ("settings",)),
     Binding(("w",), "remember", "remember the core-dump state for the next start (writes the config file)",
             ("settings",)),
     Binding(("c",), "cycle_theme", "next colour theme", ("settings",)),

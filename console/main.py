@@ -25,7 +25,7 @@ EXIT_CRASH = 70
 
 class TerminalScreen(urwid.display.raw.Screen):
     """The terminal, where a hang-up ends the session instead of raising: the end of input, or EIO on
-    reading or drawing (a terminal whose other side has closed; a draw may come first)."""
+    reading or writing (a terminal whose other side has closed; a draw may notice it first)."""
 
     def __init__(self, on_hang_up: Callable[[], None]):
         super().__init__()
@@ -37,18 +37,28 @@ class TerminalScreen(urwid.display.raw.Screen):
         except urwid.InputClosedError:
             pass
         except OSError as error:
-            if error.errno != errno.EIO:
-                raise
+            self._hung_up_or_raise(error)
         self._on_hang_up()
         return []
 
-    def draw_screen(self, size: tuple[int, int], canvas: urwid.Canvas) -> None:
+    def write(self, data: str) -> None:
         try:
-            super().draw_screen(size, canvas)
+            super().write(data)
         except OSError as error:
-            if error.errno != errno.EIO:
-                raise
+            self._hung_up_or_raise(error)
             self._on_hang_up()
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as error:
+            self._hung_up_or_raise(error)
+            self._on_hang_up()
+
+    @staticmethod
+    def _hung_up_or_raise(error: OSError) -> None:
+        if error.errno != errno.EIO:
+            raise error
 
 
 def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = None) -> int:
@@ -66,14 +76,18 @@ def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = 
 
     db = app = None
 
-    def hang_up() -> None:                 # runs in the reactor, so only once the app runs
+    def hung_up() -> None:          # in the reactor: the app exists, and quitting it stops the reactor
         if not app.finished:
             log.info("the terminal hung up: ending the session")
             app.quit()
 
-    # SIGHUP would kill the process before it could close anything; it ends the session as a quit
-    # does. A signal handler may only hand the work to the reactor.
-    signal.signal(signal.SIGHUP, lambda *_: reactor.callFromThread(hang_up))
+    def hang_up(*_) -> None:
+        """From the screen, maybe before the reactor runs, or from a signal handler, which may only
+        hand work to the reactor."""
+        reactor.callFromThread(hung_up)
+
+    # SIGHUP would kill the process before it could close anything: it ends the session as a quit does.
+    signal.signal(signal.SIGHUP, hang_up)
     try:
         try:
             db = Database(target, reactor)

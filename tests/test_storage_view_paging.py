@@ -11,11 +11,15 @@ import sqlite3
 from collections import Counter
 
 import pytest
+import pytest_twisted
+from twisted.internet import reactor
 
 from storage import schema
+from storage.database import Database
 from storage.dialect import MYSQL, POSTGRES, SQLITE
 from storage.filters import add_sqlite_functions, parse_filter
 from storage.paging import Order, Plan, RowMark, View, fetch, fetch_at
+from storage.targets import parse_target
 
 # The SQL shapes of the server dialects, runnable on SQLite (see postgres_on_sqlite for the NULL order).
 MYSQL_ON_SQLITE = dataclasses.replace(MYSQL, paramstyle="qmark", quote_char='"')
@@ -62,7 +66,7 @@ def base_rows() -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def conn(tmp_path_factory):
+def db_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("view-paging") / "views.sqlite"
     c = sqlite3.connect(path)
     c.executescript(SCHEMA)
@@ -71,7 +75,12 @@ def conn(tmp_path_factory):
     c.executemany("INSERT INTO keyed VALUES (?, ?)", [(i, [None, "a", "b"][i * 7 % 3]) for i in range(1, 60)])
     c.commit()
     c.close()
-    ro = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def conn(db_path):
+    ro = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     add_sqlite_functions(ro)             # what filter conditions call, as on rowdesk's own connections
     yield ro
     ro.close()
@@ -437,3 +446,22 @@ def test_fetch_at(conn, case):
             k = len(page.rows) // 2
             assert typed(fetch(q, plan, page.marks[k], forward=True, limit=4, inclusive=True).rows) == \
                 want[offset + k:offset + k + 4]
+
+
+@pytest_twisted.inlineCallbacks
+def test_database_pages_a_view_from_its_end(conn, db_path):
+    """Through storage.database in its worker threads, as the browse screen asks: End, PgUp, r, PgDn."""
+    db = Database(parse_target(str(db_path), read_only=True), reactor)
+    try:
+        table = yield db.describe("v_two")
+        view = View(table, Order("b"))
+        want = typed(reference(conn, table, Order("b")))
+        last = yield db.fetch(view, None, forward=False, from_end=True, limit=30)
+        above = yield db.fetch(view, last.marks[0], forward=False, limit=30)
+        assert typed(above.rows + last.rows) == want[-60:]
+        again = yield db.fetch(view, above.marks[0], forward=True, limit=60, inclusive=True)
+        assert typed(again.rows) == want[-60:] and again.reached_end is False
+        after = yield db.fetch(view, again.marks[-1], forward=True, limit=30)
+        assert after.rows == [] and after.reached_end
+    finally:
+        db.close()

@@ -102,30 +102,6 @@ def _identical(a: tuple, b: tuple) -> bool:
     return all(type(x) is type(y) and x == y for x, y in zip(a, b, strict=True))
 
 
-# A comparison is SQL text with its parameters, or True/False when it holds for every row or none.
-_Cond = tuple[str, list] | bool
-# Blocks of terms nested at most this deep: SQLite's parser stack overflows at about 20 levels.
-_NESTING = 8
-
-
-def _or(*parts: _Cond) -> _Cond:
-    parts = tuple(p for p in parts if p is not False)
-    if any(p is True for p in parts):
-        return True
-    if len(parts) <= 1:
-        return parts[0] if parts else False
-    return "(" + " OR ".join(s for s, _ in parts) + ")", [v for _, p in parts for v in p]
-
-
-def _and(*parts: _Cond) -> _Cond:
-    parts = tuple(p for p in parts if p is not True)
-    if any(p is False for p in parts):
-        return False
-    if len(parts) <= 1:
-        return parts[0] if parts else True
-    return "(" + " AND ".join(s for s, _ in parts) + ")", [v for _, p in parts for v in p]
-
-
 class Plan:
     """The SQL of one View in one dialect."""
 
@@ -260,40 +236,33 @@ class Plan:
         where, params = self._segment_where(segment)
         terms = self.view_terms(segment)
         if row is not None:
-            cond = self._beyond(terms, row, ascending, or_equal)
-            if cond is not True:
-                sql, p = cond if cond is not False else ("1 = 0", [])
-                where.append(sql)
-                params.extend(p)
+            sql, p = self._beyond(terms, row, ascending, or_equal)
+            where.append(sql)
+            params += p
         direction = "" if ascending else " DESC"
         return self._statement(where, params, ", ".join(t.order + direction for t in terms), limit, offset)
 
-    def _beyond(self, terms: list[_Term], row: tuple, ascending: bool, or_equal: bool) -> _Cond:
-        """The rows after *row* (or equal to it, *or_equal*) in the order of *terms* read ascending or
-        descending. Each term's value is compared as ORDER BY orders it, with NULLs where the dialect
-        sorts them; NULL is never compared (a comparison with NULL is NULL). The terms are nested in
-        at most _NESTING blocks, and written out flat within a block."""
+    def _beyond(self, terms: list[_Term], row: tuple, ascending: bool, or_equal: bool) -> tuple[str, list]:
+        """SQL that holds for the rows after *row* (or equal to it too, *or_equal*) in the order of *terms*
+        read ascending or descending: the first term on which a row differs from *row* decides, compared
+        as ORDER BY orders it, with NULLs where the dialect sorts them. NULL is only ever tested with
+        IS NULL (a comparison with NULL is NULL). One flat CASE whatever the number of terms: nested
+        ORs overflow SQLite's parser stack at about 20 terms."""
         nulls_first = self.d.nulls_first_ascending == ascending
+        value_after_null = "TRUE" if nulls_first else "FALSE"      # a value, where *row* has NULL
+        null_after_value = "FALSE" if nulls_first else "TRUE"      # NULL, where *row* has a value
         op = ">" if ascending else "<"
-
-        def after(t: _Term, v) -> _Cond:
+        cases, params = [], []
+        for t in terms:
+            v = t.value(row)
             if v is None:
-                return (f"{t.compare} IS NOT NULL", []) if nulls_first else False
-            cond = (f"{t.compare} {op} ?", [v])
-            return _or(cond, (f"{t.compare} IS NULL", [])) if t.nullable and not nulls_first else cond
-
-        def equal(t: _Term, v) -> _Cond:
-            return (f"{t.compare} IS NULL", []) if v is None else (f"{t.compare} = ?", [v])
-
-        pairs = [(t, t.value(row)) for t in terms]
-        size = -(-len(pairs) // _NESTING)
-        cond: _Cond = or_equal
-        for start in reversed(range(0, len(pairs), size)):
-            block = pairs[start:start + size]
-            block_after = _or(*(_and(*(equal(t, v) for t, v in block[:k]), after(*block[k]))
-                                for k in range(len(block))))
-            cond = _or(block_after, _and(*(equal(t, v) for t, v in block), cond))
-        return cond
+                cases.append(f"WHEN {t.compare} IS NOT NULL THEN {value_after_null}")
+                continue
+            if t.nullable:
+                cases.append(f"WHEN {t.compare} IS NULL THEN {null_after_value}")
+            cases.append(f"WHEN {t.compare} <> ? THEN {t.compare} {op} ?")
+            params += [v, v]
+        return f"CASE {' '.join(cases)} ELSE {'TRUE' if or_equal else 'FALSE'} END", params
 
     def offset_sql(self, offset: int, limit: int):
         """From row *offset* in display order: in its own order for an unsorted view, else in one
@@ -310,18 +279,12 @@ class Plan:
         """The number of rows before *row* of a keyless view, in display order."""
         seg = self.segment_of(RowMark(row, 0, None))
         segments = self.segments()
-        earlier = [_and((c, []) if (c := self._segment_cond(s)) else True) for s in segments[:segments.index(seg)]]
-        this = _and((c, []) if (c := self._segment_cond(seg)) else True,
-                    self._beyond(self.view_terms(seg), row, ascending=self.desc, or_equal=False))
-        where = [c.sql for c in self.view.filters]
-        params = [p for c in self.view.filters for p in c.params]
-        cond = _or(*earlier, this)
-        if cond is not True:
-            sql, p = cond if cond is not False else ("1 = 0", [])
-            where.append(sql)
-            params += p
-        sql = f"SELECT count(*) FROM {self.d.quote(self.view.table.name)}"
-        sql += " WHERE " + " AND ".join(where) if where else ""
+        beyond, params = self._beyond(self.view_terms(seg), row, ascending=self.desc, or_equal=False)
+        this = " AND ".join(c for c in (self._segment_cond(seg), beyond) if c)
+        earlier = [self._segment_cond(s) for s in segments[:segments.index(seg)]]     # whole segments
+        where = [c.sql for c in self.view.filters] + ["(" + " OR ".join([*earlier, f"({this})"]) + ")"]
+        params = [p for c in self.view.filters for p in c.params] + params
+        sql = f"SELECT count(*) FROM {self.d.quote(self.view.table.name)} WHERE " + " AND ".join(where)
         return self.d.placeholders(sql), params
 
     def count_sql(self):

@@ -412,7 +412,7 @@ def test_nulls_are_never_compared(conn):
     mark = RowMark(row, None, 0)
     page = fetch(q_of(conn), plan, mark, forward=True, limit=5)
     [sql] = page.sql
-    assert "= ?" in sql and "IS NULL" in sql
+    assert "<> ?" in sql and "IS NULL" in sql and "IS NOT NULL" in sql
     assert None not in [p for p in plan._beyond(plan.view_terms("value"), row, True, False)[1]]
 
 
@@ -465,3 +465,20 @@ def test_database_pages_a_view_from_its_end(conn, db_path):
         assert after.rows == [] and after.reached_end
     finally:
         db.close()
+
+
+def test_a_view_of_many_columns(tmp_path):
+    """One comparison over 400 columns (800 terms with their storage classes): no parser or parameter limit."""
+    path = tmp_path / "wide.sqlite"
+    c = sqlite3.connect(path)
+    c.execute(f"CREATE TABLE t ({', '.join(f'c{i}' for i in range(400))})")
+    c.execute("CREATE VIEW v AS SELECT * FROM t")
+    c.executemany(f"INSERT INTO t VALUES ({', '.join('?' * 400)})",
+                  [tuple(None if (i + j) % 7 == 0 else (j // 3 + i) % 2 for i in range(400)) for j in range(30)])
+    c.commit()
+    table = table_of(c, "v")
+    plan = Plan(View(table, Order("c1", True)), SQLITE)
+    assert len(plan.view_terms("value")) == 801
+    backward, _ = walk_backward(q_of(c), plan, 4)
+    assert typed(backward) == typed(reference(c, table, Order("c1", True)))
+    c.close()

@@ -425,7 +425,8 @@ def palette(t: Pty, ctx) -> None:
     t.wait_for(r"open orders")
 
 
-STATUS_CORE = r"settings · core dumps (on|off)"
+# The verdict the settings screen reads back: on, off, or why a crash would not write a whole core.
+STATUS_CORE = r"settings · core dumps ([a-z][a-z ]*?) ·"
 
 
 def settings_to(target: str) -> Callable[[Pty, dict], None]:
@@ -436,12 +437,16 @@ def settings_to(target: str) -> Callable[[Pty, dict], None]:
         t.press("S")
         state = t.wait_for(STATUS_CORE).group(1)
         for _ in range(2):
-            t.press("t")
-            want = "off" if state == "on" else "on"
-            state = t.wait_for(rf"settings · core dumps ({want})").group(1)
             if state == target:
                 return
-        raise ShotError(f"core dumps did not become {target} after t twice:\n{t.framed()}")
+            before = t.text
+            t.press("t")
+            deadline = time.monotonic() + 10
+            while t.text == before and time.monotonic() < deadline:
+                t.pump(0.05)
+            state = t.wait_for(STATUS_CORE).group(1)
+        if state != target:
+            raise ShotError(f"core dumps did not become {target} after t twice:\n{t.framed()}")
     return steps
 
 
@@ -468,8 +473,70 @@ def bad_filter(t: Pty, ctx) -> None:
     open_orders(t, ctx)
     t.press("/")
     t.settle(0.3)
-    t.press(">abc", "enter")
+    t.press(">=", "enter")
     t.wait_for(r"filter not applied")
+
+
+SHOWCASE = """
+CREATE TABLE events (event_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT, raw BLOB, amount NUMERIC(12,2),
+                     note TEXT);
+"""
+
+
+def make_showcase_db(path: Path) -> Path:
+    """Values an admin tool must show as stored: JSON, bytes, control characters, unrounded decimals, a long text."""
+    import json
+
+    payload = json.dumps({"user": {"id": 42, "name": "Zoë Kim"}, "items": [{"sku": "LMP-004", "qty": 2},
+                          {"sku": "KTL-117", "qty": 1}], "coupon": None, "gift": True})
+    long_note = " ".join(f"Paragraph {n}: the customer called about the delivery window." for n in range(1, 400))
+    with sqlite3.connect(path) as db:
+        db.executescript(SHOWCASE)
+        db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                   (1, "order.created", payload, bytes(range(256)) * 4, 12.345, long_note))
+        db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                   (2, "log.line", "\x1b[31mERROR\x1b[0m disk\x07 full\r\nretrying", b"\x00\xff", 0.005, "ok"))
+        db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                       [(n, "ping", None, None, n / 8, None) for n in range(3, 40)])
+    return path
+
+
+def open_events(t: Pty, ctx) -> None:
+    t.wait_for(r"events", timeout=ctx.get("first_timeout", 20))
+    t.press("enter")
+    t.wait_for(r"events · row 1 of 39")
+
+
+def record_json(t: Pty, ctx) -> None:
+    open_events(t, ctx)
+    t.press("l", "l", "enter")
+    t.wait_for(r"record · events")
+
+
+def value_hex(t: Pty, ctx) -> None:
+    open_events(t, ctx)
+    t.press("l", "l", "l", "enter")
+    t.wait_for(r"record · events")
+    t.press("enter")
+    t.wait_for(r"value · events\.raw")
+
+
+def controls(t: Pty, ctx) -> None:
+    open_events(t, ctx)
+    t.press("j", "l", "l", "enter")
+    t.wait_for(r"record · events · row 2")
+
+
+def frozen_key(t: Pty, ctx) -> None:
+    open_orders(t, ctx)
+    t.press("$")
+    t.wait_for(r"col 8/8")
+
+
+def record_narrow(t: Pty, ctx) -> None:
+    open_orders(t, ctx)
+    t.press("enter")
+    t.wait_for(r"record")
 
 
 SHOTS = [
@@ -488,6 +555,11 @@ SHOTS = [
     Shot("settings-refused", settings_refused, preexec_fn=no_core_dumps),
     Shot("empty", empty_table, args=lambda ctx: [str(ctx["empty_db"])]),
     Shot("error", bad_filter),
+    Shot("record-json", record_json, args=lambda ctx: [str(ctx["showcase_db"])]),
+    Shot("record-controls", controls, args=lambda ctx: [str(ctx["showcase_db"])]),
+    Shot("value-hex", value_hex, args=lambda ctx: [str(ctx["showcase_db"])]),
+    Shot("browse-frozen-80x24", frozen_key, size=(80, 24)),
+    Shot("record-narrow-44x20", record_narrow, size=(44, 20)),
 ]
 
 
@@ -562,7 +634,8 @@ def main(argv: list[str] | None = None) -> int:
         print("note: no CJK font found; double-width characters are drawn as boxes "
               "(Debian: apt-get install -y fonts-wqy-microhei)", file=sys.stderr)
     tmp = work_dir()
-    ctx = {"tmp": tmp, "empty_db": make_empty_db(tmp / "empty.sqlite"), "first_timeout": 120}
+    ctx = {"tmp": tmp, "empty_db": make_empty_db(tmp / "empty.sqlite"),
+           "showcase_db": make_showcase_db(tmp / "showcase.sqlite"), "first_timeout": 120}
     failed = []
     try:
         for shot in shots:

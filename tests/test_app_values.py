@@ -61,16 +61,16 @@ async def test_control_characters_are_visible_and_the_same_in_grid_and_record(ha
     await open_table(h, "controls")
     await h.wait_for("row 1 of 4", where="status")
     grid = h.text
-    assert "esc␛[31mRED␇ bell" in grid
-    assert "osc␛]0;title␇end" in grid
+    assert "esc⟨ESC⟩[31mRED⟨BEL⟩ bell" in grid
+    assert "osc⟨ESC⟩]0;title⟨BEL⟩end" in grid
     assert "line1⏎line2→tab" in grid
     assert "\x1b" not in grid and "\x07" not in grid
     h.press("l", "enter")
     await h.wait_for("^record · controls", where="status")
-    assert "esc␛[31mRED␇ bell" in h.text
+    assert "esc⟨ESC⟩[31mRED⟨BEL⟩ bell" in h.text
     h.press("n")
     await h.wait_for("row 2 of 4", where="status")
-    assert "osc␛]0;title␇end" in h.text
+    assert "osc⟨ESC⟩]0;title⟨BEL⟩end" in h.text
     h.press("n", "n")
     await h.wait_for("row 4 of 4", where="status")
     assert "line1\n" in h.text and "line2→tab" in h.text      # the record view keeps line breaks
@@ -196,6 +196,6 @@ async def test_narrow_record_view_stacks_values_under_names_and_end_goes_to_the_
     await h.wait_for("^record", where="status")
     lines = h.lines
     name_line = next(i for i, line in enumerate(lines) if line.startswith("t ") or line.startswith("t TEXT"))
-    assert "esc␛[31mRED␇ bell" in lines[name_line + 1]
+    assert "esc⟨ESC⟩[31mRED⟨BEL⟩ bell" in lines[name_line + 1]
     h.press("G")
     assert h.app.top.view.focus_field == 1

@@ -23,10 +23,13 @@ NULL_TEXT = "∅"
 NEWLINE = "⏎"
 TAB = "→"
 
-# C0 controls as the Unicode "control pictures" (␀ … ␟, ␡): one column each, and
-# unmistakable. \n and \t have their own symbols on one line; the record view
-# keeps newlines as line breaks.
-_PICTURES = {i: chr(0x2400 + i) for i in range(0x20)} | {0x7F: "\u2421"}
+# C0 controls by their standard names, ⟨ESC⟩ ⟨BEL⟩ ⟨NUL⟩ …: unmistakable, and
+# drawn by every terminal font (the Unicode control pictures ␛ ␇ are missing
+# from common ones such as DejaVu Sans Mono). \n and \t have their own symbols
+# on one line; the record view keeps newlines as line breaks.
+_C0 = ("NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC "
+       "FS GS RS US").split()
+_PICTURES = {i: f"⟨{name}⟩" for i, name in enumerate(_C0)} | {0x7F: "⟨DEL⟩"}
 _PICTURES[0x09] = TAB
 # C1 controls (0x80-0x9f: 0x9b is CSI on 8-bit terminals) and the invisible
 # format characters that reorder or hide text ("Trojan source" bidi overrides,
@@ -46,9 +49,9 @@ def _needs_escaping(text: str) -> bool:
 
 
 def visible(text: str) -> str:
-    """*text* on one line with every control character shown as a visible symbol:
-    "\\r\\n" and "\\n" as ⏎, a lone "\\r" as ␍. (The record view breaks lines at
-    newlines before it makes each line visible.)"""
+    """*text* on one line with every control character shown by its name, ⟨ESC⟩:
+    "\\r\\n" and "\\n" as ⏎, a lone "\\r" as ⟨CR⟩, a tab as →. (The record view
+    breaks lines at newlines before it makes each line visible.)"""
     if not _needs_escaping(text):
         return text
     return text.replace("\r\n", "\n").translate(_ONE_LINE)

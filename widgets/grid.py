@@ -13,6 +13,7 @@ The source is any object with:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ class GridColumn:
     auto: bool = False           # the width grows to fit the values on screen (up to AUTO_MAX)
     frozen: bool = False         # stays on screen when scrolling right (key columns)
     hidden: bool = False
+    decimals: int = 0            # digits after the point of the numbers seen: points line up, nothing is rounded
 
     @property
     def min_width(self) -> int:
@@ -99,11 +101,10 @@ class GridView(urwid.Widget):
         for i, col in enumerate(src.columns):
             if not col.auto or col.hidden:
                 continue
-            widest = col.width
-            for row in on_screen:
-                value = row[i] if i < len(row) else None
-                if value is not None:
-                    widest = max(widest, display_width(col.format(value, AUTO_MAX + 1)))
+            texts = [col.format(row[i], AUTO_MAX + 1) for row in on_screen if i < len(row) and row[i] is not None]
+            if col.right:
+                col.decimals = max([col.decimals] + [len(m[1] or "") for t in texts if (m := _NUMBER.fullmatch(t))])
+            widest = max([col.width] + [display_width(_aligned(t, col.decimals)) for t in texts])
             col.width = max(col.min_width, min(widest, AUTO_MAX))
 
     def _visible_columns(self, maxcol: int) -> list[tuple[int, int]]:
@@ -198,13 +199,27 @@ class GridView(urwid.Widget):
             if value is None:
                 text, attr = fit(NULL_TEXT, w, right=col.right), "null"
             else:
-                text, attr = fit(col.format(value, w + 1), w, right=col.right), "cell"
+                text, attr = fit(_aligned(col.format(value, w + 1), col.decimals), w, right=col.right), "cell"
             if current:
                 attr = "cell focus" if i == self.source.col else ("null focus" if value is None else "row focus")
             parts.append((attr, text))
             if n < len(shown) - 1:
                 parts.append(("sep focus" if current else "sep", self._sep(n)))
         return _pad(parts, _used(shown), maxcol, "row focus" if current else "row")
+
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.(\d+))?")
+
+
+def _aligned(text: str, decimals: int) -> str:
+    """A number padded on the right so that its point lines up with the others' (never rounded)."""
+    if not decimals:
+        return text
+    m = _NUMBER.fullmatch(text)
+    if m is None:
+        return text
+    have = len(m[1]) + 1 if m[1] is not None else 0
+    return text + " " * (decimals + 1 - have)
 
 
 def _used(shown: list[tuple[int, int]]) -> int:

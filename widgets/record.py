@@ -230,7 +230,7 @@ def _fill(runs: Line, width: int) -> Line:
 
 
 def _focused(runs: Line, *, first: bool) -> Line:
-    """The focused field: its first line highlighted whole, the gutter of its other lines."""
+    """The focused field: its first line highlighted (a block over a long value would hide it)."""
     if first:
         return [("row focus", text) if attr != "null" else ("null focus", text) for attr, text in runs]
-    return [("row focus", runs[0][1])] + runs[1:]
+    return runs

@@ -48,6 +48,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("end", "G"), "last", "last row", NAV),
     Binding(("home", "g"), "first", "start", ("settings", "record", "value")),
     Binding(("end", "G"), "last", "end", ("settings", "record", "value")),
+    Binding(("#",), "go_to_row", "go to row number N", ("browse",)),
     Binding(("left", "h"), "left", "previous column", ("browse",)),
     Binding(("right", "l"), "right", "next column", ("browse",)),
     Binding(("0",), "first_column", "first column", ("browse",)),

@@ -188,6 +188,13 @@ class Database:
         return paging.fetch(lambda sql, params: self._query(job, sql, params, limit=limit), plan, mark,
                             forward=forward, limit=limit, inclusive=inclusive, from_end=from_end)
 
+    @threaded("go to a row")
+    def fetch_at(self, job: Job, view: paging.View, offset: int, *, limit: int = 200) -> paging.Page:
+        """Rows from row *offset* (0-based) of *view*, with marks to page on from them. Costs a read of
+        the rows before *offset* in the database (the price of a jump by number); cancellable."""
+        plan = paging.Plan(view, self.dialect)
+        return paging.fetch_at(lambda sql, params: self._query(job, sql, params), plan, offset, limit=limit)
+
     @threaded("count rows")
     def count_rows_of(self, job: Job, name: str) -> RowCount:
         return self.count_rows.in_thread(self, job, paging.View(self._describe(name, job)))

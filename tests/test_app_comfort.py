@@ -87,6 +87,33 @@ async def test_key_columns_stay_on_screen_when_scrolling_right(harness, comfort_
 
 
 @pytest_twisted.ensureDeferred
+async def test_go_to_row_n(harness, comfort_db):
+    h = harness(comfort_db, size=(100, 20))
+    await open_table(h, "crs")
+    await h.wait_for("row 1 of 1,000", where="status")
+    h.press("#")
+    h.type("777")
+    h.press("enter")
+    await h.wait_for("row 777 of 1,000", where="status")
+    assert h.app.top.model.current_row()[0] == "K0777"
+    h.press("j", "k", "k")
+    await h.wait_for("row 776 of 1,000", where="status")
+    assert h.app.top.model.current_row()[0] == "K0776"
+    h.press("#")
+    h.type("5")
+    h.press("enter")
+    await h.wait_for("row 5 of 1,000", where="status")
+    h.press("#")
+    h.type("99999")
+    h.press("enter")
+    await h.wait_for("row 1,000 of 1,000", where="status")
+    h.press("#")
+    h.type("x1")
+    h.press("enter")
+    assert "not a number" in h.message
+
+
+@pytest_twisted.ensureDeferred
 async def test_at_80_columns_the_status_line_keeps_the_row_number(harness, comfort_db):
     h = harness(comfort_db, size=(80, 24))
     await open_table(h, "crs")
@@ -198,3 +225,28 @@ async def test_every_binding_names_a_command_of_its_screens(harness, comfort_db)
     for name in keymap.SCREEN_NAMES:
         keys = [k for b in keymap.bindings_for(name) if name in b.screens for k in b.keys]
         assert len(keys) == len(set(keys)), (name, sorted(k for k in keys if keys.count(k) > 1))
+
+
+@pytest_twisted.ensureDeferred
+async def test_go_to_row_n_in_a_sorted_filtered_view_then_page_on(harness, comfort_db):
+    h = harness(comfort_db, size=(100, 20))
+    await open_table(h, "crs")
+    await h.wait_for("row 1 of 1,000", where="status")
+    h.press("l", "s", "s")                        # srid, descending
+    await h.wait_for("sort srid ▼", where="status")
+    h.press("l", "/")
+    h.type("WGS84")
+    h.press("enter")
+    await h.wait_for("row 1 of 400", where="status")
+    h.press("#")
+    h.type("250")
+    h.press("enter")
+    await h.wait_for("row 250 of 400", where="status")
+    assert h.app.top.model.current_row()[1] == 1991000 - 249
+    h.press("page down", "page down", "page down")
+    await h.wait_for(f"row {250 + 3 * h.app.top.grid.height} of 400", where="status")
+    h.press("G", "#")
+    h.type("1")
+    h.press("enter")
+    await h.wait_for("row 1 of 400", where="status")
+    assert h.app.top.model.current_row()[1] == 1991000

@@ -384,3 +384,26 @@ async def test_filters_match_what_the_grid_shows_and_keep_what_was_typed(harness
     await h.wait_for("no rows match", where="status")
     h.press("/")
     assert '"  padded"' in h.message      # the spaces inside the quotes are kept
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_bug_in_a_browse_model_callback_crashes_the_app(harness, browse_db, monkeypatch):
+    from console.browse_model import BrowseModel
+
+    def broken(self, view):
+        raise ZeroDivisionError("a bug in a result callback")
+    monkeypatch.setattr(BrowseModel, "_adopt", broken)
+    h = harness(browse_db)
+    await h.wait_for(r"tables and views", where="status")
+    h.press(":")
+    h.type("open people")
+    await h.wait_for("open people")
+    h.press("enter")
+    deadline = 100
+    while h.app.crashed is None and deadline:
+        await h.idle()
+        deadline -= 1
+    assert isinstance(h.app.crashed, ZeroDivisionError)    # a crash (terminal restored, report), not a message
+    assert h.app.finished
+    assert "reading rows failed" not in h.message
+    h.app.crashed = None                                    # the harness checks that nothing else crashed

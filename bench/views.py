@@ -119,7 +119,7 @@ def ensure_db(db_dir: Path, rows: int) -> Path:
 
 def make_figures(rows: int) -> dict[str, Figure]:
     n = f"{rows:,}"
-    # Targets "within one scan" are set once the scan has been measured (see main).
+    # Targets "within one scan" (0 here) are set once the scan has been measured (see main).
     figs = [
         Figure("scan", f"one scan of the {n}-row view (max of every column), fresh process", "ms", None),
         Figure("sorted_end", f"End → last rows, view sorted by {SORT_COL}", "ms", 0),
@@ -132,7 +132,7 @@ def make_figures(rows: int) -> dict[str, Figure]:
         Figure("open", "(info) Enter on the view → first rows (unsorted)", "ms", None),
         Figure("sort_first", f"(info) s on {SORT_COL} → first page, sorted", "ms", None),
         Figure("sorted_pgup_median", "(info) PgUp median, sorted", "ms", None),
-        Figure("unsorted_pgdn_median", "(info) PgDn median, unsorted", "ms", None),
+        Figure("unsorted_pgdn_median", "(info) PgDn median, unsorted: what any key costs", "ms", None),
         Figure("home", "(info) Home after the PgUps → first rows, sorted", "ms", None),
         Figure("neighbours", "(info) CPU of other processes during the rep (% of 1 core)", "%", None),
     ]
@@ -284,12 +284,13 @@ def main(argv=None) -> int:
                      "neighbour_cpu_pct": neighbours})
     watch.stop()
 
-    # Within what one scan costs: the median scan of this run.
-    one_scan = figs["scan"].stats().get("median")
+    # Within what one scan costs, on top of what any key costs (the drawing, the pty): the median scan
+    # and the median PgDn of the unsorted view (nearly always served from the rows held) of this run.
+    one_scan, key = figs["scan"].stats().get("median"), figs["unsorted_pgdn_median"].stats().get("median")
     for f in figs.values():
         if f.target == 0:
-            f.target, f.op = one_scan, "<="
-            f.label += " ≤ one scan"
+            f.target, f.op = (one_scan + key if one_scan is not None and key is not None else None), "<="
+            f.label += " ≤ scan + key"
     print()
     print(table(figs))
     failed = [f.label for f in figs.values() if f.verdict() in ("FAIL", "NO DATA")]

@@ -76,7 +76,9 @@ def _exact(d: Dialect, sql: str) -> str:
 def _mixes_numbers(d: Dialect, col: Column) -> bool:
     """Can the column hold an integer and a real that compare equal (1 and 1.0, shown differently)?
     On SQLite only a column without numeric or text affinity keeps both: any other converts one
-    into the other when it is stored."""
+    into the other when it is stored. (Not covered: a compound view whose column takes its declared
+    type from its first SELECT and 1.0 from another, in rows identical but for that.) Telling them
+    apart costs a term per column, nearly doubling the cost of every page, hence only here."""
     return d.name == "sqlite" and col.kind in ("any", "blob")
 
 
@@ -309,8 +311,9 @@ def fetch(cursor_factory, plan: Plan, mark: tuple | None, *, forward: bool, limi
     """Fetch up to *limit* rows after (forward) or before *mark*, in display order.
 
     `mark=None` starts at the first row (forward) or, with `from_end`, the
-    last row (backward). `cursor_factory(sql, params)` runs one statement and
-    returns its rows; it is where cancellation hooks in.
+    last row (backward: with no mark, that is where it starts anyway).
+    `cursor_factory(sql, params)` runs one statement and returns its rows; it
+    is where cancellation hooks in.
     """
     if plan.natural and not isinstance(mark, RowMark) and (mark is not None or forward):
         return _fetch_offset(cursor_factory, plan, mark, forward=forward, limit=limit, inclusive=inclusive)

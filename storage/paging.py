@@ -64,13 +64,13 @@ class RowMark(NamedTuple):
 def _bare(d: Dialect, sql: str) -> str:
     """The column's value as ORDER BY orders it, for a comparison with a bound value. On SQLite the
     column's type affinity would convert the bound value first (text '12' against a column of
-    INTEGER affinity compares as 12, which ORDER BY puts before all text); unary + drops it."""
-    return f"+{sql}" if d.name == "sqlite" else sql
+    INTEGER affinity compares as 12, which ORDER BY puts before all text): see Dialect.bare_prefix."""
+    return d.bare_prefix + sql
 
 
 def _exact(d: Dialect, sql: str) -> str:
     """A tie-break term on which only identical values tie: a NOCASE column ties 'a' and 'A'."""
-    return f"{sql} COLLATE BINARY" if d.name == "sqlite" else sql
+    return sql + d.exact_collation
 
 
 def _mixes_numbers(d: Dialect, col: Column) -> bool:
@@ -79,7 +79,7 @@ def _mixes_numbers(d: Dialect, col: Column) -> bool:
     into the other when it is stored. (Not covered: a compound view whose column takes its declared
     type from its first SELECT and 1.0 from another, in rows identical but for that.) Telling them
     apart costs a term per column, nearly doubling the cost of every page, hence only here."""
-    return d.name == "sqlite" and col.kind in ("any", "blob")
+    return d.dynamic_types and col.kind in ("any", "blob")
 
 
 # typeof() of each value the sqlite3 module returns

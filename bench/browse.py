@@ -725,26 +725,19 @@ def main(argv=None) -> int:
     if unmeasured:
         print(f"{len(unmeasured)} target(s) not measured (see notes): " + "; ".join(unmeasured))
 
-    result = {
-        "meta": {"source_before": code_before, "source_after": code_after,
-                 "rows": rows, "small_rows": args.small_rows, "reps": reps, "terminal": [COLS, ROWS],
-                 "big_db": str(big_db), "small_db": str(small_db),
-                 "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-                 "took_s": time.time() - started, "host": platform.node(), "cpus": os.cpu_count(),
-                 "python": platform.python_version(), "args": {k: str(v) for k, v in vars(args).items()},
-                 "neighbour_cpu_top": [{"cpu_s": v, "pid": pid, "cmd": name} for v, pid, name in watch.snapshot()[1]]},
-        "figures": {k: {"label": f.label, "unit": f.unit, "target": f.target, "judge": f.judge, "op": f.op,
-                        "verdict": f.verdict(), **f.stats(), "samples": f.samples, "notes": f.notes}
-                    for k, f in figs.items()},
-        "runs": runs,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str))
-    print(f"JSON: {args.out}")
+    meta = {"source_before": code_before, "source_after": code_after,
+            "rows": rows, "small_rows": args.small_rows, "reps": reps, "terminal": [COLS, ROWS],
+            "big_db": str(big_db), "small_db": str(small_db),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+            "took_s": time.time() - started, "host": platform.node(), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "args": {k: str(v) for k, v in vars(args).items()},
+            "neighbour_cpu_top": [{"cpu_s": v, "pid": pid, "cmd": name} for v, pid, name in watch.snapshot()[1]]}
+    write_results(args.out, meta, figs, runs)
     return 1 if failed else 0
 
 
-if __name__ == "__main__":
+def run(main) -> None:
+    """The entry point of every bench script: its exit status, 130 on ^C, 2 with the traceback on a bug."""
     try:
         sys.exit(main())
     except KeyboardInterrupt:
@@ -752,3 +745,21 @@ if __name__ == "__main__":
     except Exception:
         traceback.print_exc()
         sys.exit(2)
+
+
+def write_results(path: Path, meta: dict, figs: dict[str, Figure], runs: list) -> None:
+    """Everything measured, as JSON: meta, every figure with its samples and verdict, every run."""
+    result = {
+        "meta": meta,
+        "figures": {k: {"label": f.label, "unit": f.unit, "target": f.target, "judge": f.judge, "op": f.op,
+                        "verdict": f.verdict(), **f.stats(), "samples": f.samples, "notes": f.notes}
+                    for k, f in figs.items()},
+        "runs": runs,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str))
+    print(f"JSON: {path}")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sqlite3
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,22 +27,8 @@ REPO = HERE.parent
 TUIBENCH_PYTHON = os.environ.get("TUIBENCH_PYTHON", "/tmp/tb/bin/python")
 
 
-def _ensure_interpreter() -> None:
-    # Before importing bench/browse.py: it would re-run *itself* under tuibench's Python.
-    try:
-        import psutil  # noqa: F401
-        import pyte  # noqa: F401
-    except ImportError:
-        if os.environ.get("ROWDESK_BENCH_REEXEC") != "1" and os.path.exists(TUIBENCH_PYTHON):
-            os.environ["ROWDESK_BENCH_REEXEC"] = "1"
-            os.execv(TUIBENCH_PYTHON, [TUIBENCH_PYTHON, str(Path(__file__).resolve()), *sys.argv[1:]])
-        sys.exit("bench/views.py: needs pyte and psutil (tuibench's venv); set TUIBENCH_PYTHON to a Python that "
-                 "has them, e.g. `python3 -m venv /tmp/tb && /tmp/tb/bin/pip install pyte psutil Pillow`")
-
-
-_ensure_interpreter()
 sys.path.insert(0, str(HERE))
-import browse  # noqa: E402
+import browse  # noqa: E402  (re-runs this script under tuibench's Python when needed)
 from browse import PAGE, App, Figure, NeighbourCPU, StepFailed, project_python, table  # noqa: E402
 
 VIEW = "order_view"
@@ -296,25 +280,12 @@ def main(argv=None) -> int:
     failed = [f.label for f in figs.values() if f.verdict() in ("FAIL", "NO DATA")]
     print()
     print(f"{len(failed)} target(s) not met" + (": " + "; ".join(failed) if failed else ""))
-    result = {
-        "meta": {"rows": rows, "reps": reps, "db": str(db), "source": str(source), "paging_sha": source_of(source),
-                 "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-                 "took_s": time.time() - started, "args": {k: str(v) for k, v in vars(args).items()}},
-        "figures": {k: {"label": f.label, "unit": f.unit, "target": f.target, "judge": f.judge, "op": f.op,
-                        "verdict": f.verdict(), **f.stats(), "samples": f.samples} for k, f in figs.items()},
-        "runs": runs,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False, default=str))
-    print(f"JSON: {args.out}")
+    meta = {"rows": rows, "reps": reps, "db": str(db), "source": str(source), "paging_sha": source_of(source),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+            "took_s": time.time() - started, "args": {k: str(v) for k, v in vars(args).items()}}
+    browse.write_results(args.out, meta, figs, runs)
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception:
-        traceback.print_exc()
-        sys.exit(2)
+    browse.run(main)

@@ -244,11 +244,12 @@ def project_python() -> str:
     return str(py) if py.exists() else sys.executable
 
 
-def orders_in(path: Path) -> int | None:
+def max_id(path: Path, table: str = "orders") -> int | None:
+    """max(id) of *table* in a cached benchmark database (its size), None when unreadable."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return conn.execute('SELECT max("id") FROM "orders"').fetchone()[0]
+            return conn.execute(f'SELECT max("id") FROM "{table}"').fetchone()[0]
         finally:
             conn.close()
     except sqlite3.Error:
@@ -265,7 +266,7 @@ def ensure_db(db_dir: Path, rows: int) -> Path:
         print(f"  waiting for {part} (being built by another process)…", file=sys.stderr, flush=True)
         time.sleep(5)
     if path.exists():
-        found = orders_in(path)
+        found = max_id(path)
         if found == rows:
             return path
         raise SystemExit(f"{path} has {found} orders, expected {rows}: remove it and run again")

@@ -69,23 +69,12 @@ print(scan, time.perf_counter() - t0)
 """
 
 
-def rows_in(path: Path) -> int | None:
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return conn.execute("SELECT max(id) FROM raw_orders").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
-
-
 def ensure_db(db_dir: Path, rows: int) -> Path:
     """The cached database with *rows* rows under the view, built when missing (1M rows: ~5 s, 50 MB)."""
     db_dir.mkdir(parents=True, exist_ok=True)
     path = db_dir / f"views-{rows}.sqlite"
     if path.exists():
-        found = rows_in(path)
+        found = browse.max_id(path, "raw_orders")
         if found == rows:
             return path
         raise SystemExit(f"{path} has {found} rows, expected {rows}: remove it and run again")

@@ -41,6 +41,20 @@ def make_db(path, script: str):
     return path
 
 
+@pytest.fixture
+def opened():
+    """opened(path, read_only=..., threads=...) -> Database on the real reactor; every one is closed after the test."""
+    made = []
+
+    def make(p, *, read_only=True, threads=3):
+        db = Database(parse_target(str(p), read_only=read_only), reactor, threads=threads)
+        made.append(db)
+        return db
+    yield make
+    for db in made:
+        db.close()
+
+
 class HeadlessScreen(urwid.testing.ScriptedScreen):
     """A screen with no terminal: keeps the last frame and takes keys from the test."""
 

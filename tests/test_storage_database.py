@@ -53,20 +53,6 @@ def path(tmp_path_factory):
     return p
 
 
-@pytest.fixture
-def opened():
-    """opened(path, read_only=..., threads=...) -> Database; every one is closed after the test."""
-    made = []
-
-    def make(p, *, read_only=True, threads=3):
-        db = Database(parse_target(str(p), read_only=read_only), reactor, threads=threads)
-        made.append(db)
-        return db
-    yield make
-    for db in made:
-        db.close()
-
-
 def sleep(seconds):
     return task.deferLater(reactor, seconds, lambda: None)
 

@@ -13,7 +13,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, task
 
-from storage.database import Database, RowCount, TableEntry
+from storage.database import RowCount, TableEntry
 from storage.jobs import is_cancel
 from storage.sqlite_backend import LOCK_NOTE, FileLocked
 from storage.targets import TargetError, parse_target
@@ -73,19 +73,6 @@ def lock():
     yield hold
     for holder in made:
         holder.kill()
-
-
-@pytest.fixture
-def opened():
-    made = []
-
-    def make(path, *, read_only=True, threads=3):
-        db = Database(parse_target(str(path), read_only=read_only), reactor, threads=threads)
-        made.append(db)
-        return db
-    yield make
-    for db in made:
-        db.close()
 
 
 def sleep(seconds):

@@ -80,12 +80,14 @@ class App:
         self.push(registry.SCREENS["tables"](self))
         self.loop.event_loop.alarm(0.2, self._load_plugins)
         problems = self.preferences.problems
+        # How the file was opened, when it is not the obvious way (immutable: others' changes unseen), first:
+        # it is about the data on screen. The config's problems follow (all of them are in Settings).
+        said = list(self.db.notes)
         if problems:
             more = f" (+{len(problems) - 1} more in Settings)" if len(problems) > 1 else ""
-            self.message(f"config: {problems[0]}{more}", error=True)
-        elif self.db.notes:
-            # How the file was opened, when it is not the obvious way (e.g. immutable: others' changes unseen).
-            self.message(" · ".join(self.db.notes))
+            said.append(f"config: {problems[0]}{more}")
+        if said:
+            self.message(" · ".join(said), error=bool(problems))
 
     def check_file(self, then) -> None:
         """r: read again with *then()*, unless the open file was deleted or replaced at its path

@@ -1,6 +1,7 @@
 """The rows the browse screen holds: a bounded window of a table, paged with
 Deferreds from storage. Memory stays the same whatever the table's size: the
-window never holds more than KEEP rows; the grid draws from it.
+window holds about KEEP rows (KEEP + FETCH at most, while a page joins it and
+the far end is trimmed); the grid draws from it.
 
 Positions: `first_index` is the absolute index of rows[0] when known (we came
 from the top), `after_last` the number of rows after rows[-1] when known (we
@@ -29,8 +30,12 @@ class BrowseModel:
         # Wraps every callback of a query (App.deliver): a bug in one is a crash, not a failed query.
         self.deliver = deliver
         self.columns = []
+        # The key columns that lead the table stay on screen when scrolling right (a key further right
+        # is not moved: the grid keeps the table's order, which the column keys and col N/M follow).
+        leading = True
         for c in table.columns:
-            gc = GridColumn(c.name, 0, right=c.numeric, format=formatter(c), auto=True, frozen=c.pk_position > 0)
+            leading = leading and c.pk_position > 0
+            gc = GridColumn(c.name, 0, right=c.numeric, format=formatter(c), auto=True, frozen=leading)
             gc.width = gc.min_width
             self.columns.append(gc)
         self.rows: list[tuple] = []
@@ -104,6 +109,7 @@ class BrowseModel:
                 setattr(self, attr, None)
                 old.cancel()
         self._main, self.loading, self._target = d, label, view
+        self._pending_move = 0                 # moves typed for the old window do not apply to the new one
 
         def got(page):
             if self._main is not d:
@@ -156,8 +162,8 @@ class BrowseModel:
             self.loaded = True
         self._start_main(label, d, on_page, view)
 
-    def load_last(self) -> None:
-        view = self.latest_view
+    def load_last(self, view: View | None = None) -> None:
+        view = view or self.latest_view
         d = self.db.fetch(view, None, forward=False, from_end=True, limit=FETCH)
 
         def on_page(page):
@@ -192,16 +198,18 @@ class BrowseModel:
             if at_end and self.first_index is not None:
                 self.total = RowCount(self.first_index + len(self.rows), exact=True)
         self._start_main("reading rows again", d, on_page)
-        self.total = None
+        # The count on screen stays until the new one lands: Esc (or a lock) must not leave "of …".
         self.refresh_count()
 
     def go_to(self, index: int) -> None:
         """Put the cursor on row *index* (0-based) of the view: a move when the row is in the
         window, else a read at that offset (a cost that grows with *index*: a scan of the rows
-        before it, in the database, cancellable with Esc; paging from there is by keyset again)."""
-        if self.total is not None and self.total.exact and self.total.rows:
+        before it, in the database, cancellable with Esc). Paging on from there is by keyset for
+        tables and sorted views; an unsorted view keeps its own order, by offset."""
+        on_screen = self._target is None          # else the window and its count are of another view
+        if on_screen and self.total is not None and self.total.exact and self.total.rows:
             index = min(index, self.total.rows - 1)
-        if self.first_index is not None and self.first_index <= index < self.first_index + len(self.rows):
+        if on_screen and self.first_index is not None and self.first_index <= index < self.first_index + len(self.rows):
             self.move(index - self.first_index - self.cursor)
             return
         view = self.latest_view
@@ -210,7 +218,7 @@ class BrowseModel:
 
         def on_page(page):
             if not page.rows:
-                self.load_last()                  # past the end: the last row is the nearest
+                self.load_last(view)              # past the end: the last row is the nearest
                 return
             self._adopt(view)
             self._replace(page.rows, page.marks, cursor=min(index - start, len(page.rows) - 1))
@@ -243,8 +251,14 @@ class BrowseModel:
 
     def _take_count(self, count: RowCount) -> None:
         self.total = count
-        if count.exact and not self._index_from_start:
-            self.first_index = self._index_from_total()
+        if not count.exact:
+            return
+        if not self._index_from_start:
+            derived = self._index_from_total()
+            if derived is not None:
+                self.first_index = derived          # counted from the end: the count places the window
+        if self.after_last is None and self.first_index is not None:
+            self.after_last = max(0, count.rows - self.first_index - len(self.rows))
 
     def refresh_count(self) -> None:
         self._cancel_count()

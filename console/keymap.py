@@ -90,13 +90,6 @@ def command_for(screen: str, key: str) -> str | None:
     return None
 
 
-def keys_for(screen: str, command: str) -> tuple[str, ...]:
-    for b in bindings_for(screen):
-        if b.command == command:
-            return b.keys
-    return ()
-
-
 def key_label(key: str) -> str:
     return {" ": "space", "page up": "PgUp", "page down": "PgDn", "esc": "Esc", "enter": "Enter",
             "home": "Home", "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→",

@@ -12,7 +12,7 @@ class Dialect:
     paramstyle: str              # "qmark" or "format"
     row_values_indexed: bool     # does the planner use an index for (a, b) > (x, y)?
     nulls_first_ascending: bool  # where ORDER BY col ASC puts NULLs
-    # True when the case of non-ASCII letters is ignored by LIKE too: said in help text.
+    # True when the case of non-ASCII letters is ignored by LIKE too (SQLite folds ASCII only).
     like_case_insensitive: bool = True
     # Paging views (storage.paging), where every column is the tie-break:
     bare_prefix: str = ""          # makes a column's value compare as ORDER BY orders it (no type affinity)

@@ -209,7 +209,7 @@ _IS_NUMBER = "typeof({q}) IN ('integer', 'real')"
 def _sqlite_comparison(q: str, op: str, operand: str, col: Column) -> tuple[str, tuple, str | None]:
     parser = PARSERS.get(col.kind)
     if parser is None:
-        return _sqlite_as_given(q, op, operand)
+        return _sqlite_as_given(q, op, operand, col)
     try:
         value = parser(operand)
     except (ValueError, decimal.InvalidOperation):
@@ -233,19 +233,28 @@ def _sqlite_number_comparison(q: str, op: str) -> str:
 def _sqlite_number(text: str) -> tuple[int | float, bool]:
     """The number SQLite reads in *text* (an integer if it fits 64 bits), and whether it is exactly that."""
     digits = text.strip(_SQLITE_SPACE)
-    if _DIGITS.fullmatch(digits) and int(digits) in _INT64:
+    # (Past 20 digits it is no 64-bit integer; int() of a pasted 5,000-digit text would even raise.)
+    if len(digits) <= 20 and _DIGITS.fullmatch(digits) and int(digits) in _INT64:
         return int(digits), True
     number = float(digits)
     return number, decimal.Decimal(digits) == decimal.Decimal(repr(number))
 
 
-def _sqlite_as_given(q: str, op: str, operand: str) -> tuple[str, tuple, None]:
+def _sqlite_as_given(q: str, op: str, operand: str, col: Column) -> tuple[str, tuple, None]:
     """A column of no kind that rowdesk parses (text, json, blob, any): the text as typed, compared by SQL."""
     if op in ("=", "!=") and _SQLITE_NUMBER.fullmatch(operand):
         # Without affinity to convert it, the integer 12 and the text '12' are different values, shown alike:
         # match both (with an affinity, both are converted to the same value).
         number, _ = _sqlite_number(operand)
         return f"{q} {'NOT IN' if op == '!=' else 'IN'} (?, ?)", (number, operand), None
+    if op in ORDERING and sqlite_affinity(col.declared) == "BLOB":
+        # No affinity (a view's computed sum(x), a column declared with no type): values compare as stored,
+        # so text '300' would sort after every number. "> 300" means the numbers above 300; "> abc" the
+        # text values after 'abc'.
+        if _SQLITE_NUMBER.fullmatch(operand):
+            number, _ = _sqlite_number(operand)
+            return _sqlite_number_comparison(q, op), (number,), None
+        return f"(typeof({q}) = 'text' AND {q} {_SQL_OP[op]} ?)", (operand,), None
     return f"{q} {_SQL_OP[op]} ?", (operand,), None
 
 

@@ -26,8 +26,10 @@ def test_ctrl_z_suspends_and_fg_resumes(demo_db, tmp_path):
         while ALT_ON not in shell.raw[start:] and time.monotonic() < deadline:
             shell.term.pump(0.05)
         shell.term.wait_for(r"tables and views")
-        shell.term.press("j")                        # keys work again
-        shell.term.wait_for(r"customers")
+        shell.term.press("/")                        # keys work again: the prompt opens
+        shell.term.wait_for(r"table name:")
+        shell.term.press("esc")
+        shell.term.settle()                          # Esc then q at once would read as Alt-q
         start = len(shell.raw)
         shell.term.send("q")
         shell.wait_for_prompt(start)

@@ -90,6 +90,18 @@ def test_a_zwj_sequence_is_never_cut_inside():
         assert len(cut) % 2 == 0, (width, cut)
 
 
+def test_wrapping_in_the_record_view_never_cuts_a_cluster():
+    from widgets.cells import wrap
+
+    family = "👨‍👩‍👧‍👦"
+    for text in (family * 30, "x" + family * 30, "é" * 7 + family * 9 + " end"):
+        for width in (1, 2, 3, 7, 25):
+            lines = [text[a:b] for a, b in wrap(text, width)]
+            assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+            for line in lines:
+                assert not line.startswith("\u200d") and not line.endswith("\u200d"), (width, line)
+
+
 @pytest_twisted.ensureDeferred
 async def test_a_megabyte_value_opens_in_the_record_view_without_laying_it_out(harness, values_db, monkeypatch):
     import widgets.cells
@@ -199,3 +211,20 @@ async def test_narrow_record_view_stacks_values_under_names_and_end_goes_to_the_
     assert "esc⟨ESC⟩[31mRED⟨BEL⟩ bell" in lines[name_line + 1]
     h.press("G")
     assert h.app.top.view.focus_field == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_rows_arriving_under_the_value_screen_leave_it_as_it_is(harness, values_db):
+    h = harness(values_db, size=(100, 30))
+    await open_table(h, "big")
+    await h.wait_for("row 1 of 1", where="status")
+    h.press("l", "enter")
+    await h.wait_for("^record · big", where="status")
+    h.press("enter")
+    await h.wait_for("^value · big.one_line", where="status")
+    browse = h.app.stack[-3]
+    browse.model.refresh_count()                 # a count lands while the value screen is on top
+    await h.idle()
+    assert h.app.crashed is None and h.app.top.name == "value"
+    h.press("q")
+    await h.wait_for("^record · big", where="status")

@@ -1,6 +1,7 @@
 """BrowseModel against a storage double whose Deferreds the test fires itself,
 so that the order in which results arrive is chosen, not left to threads."""
 
+import pytest
 from twisted.internet import defer
 
 from console.browse_model import FETCH, KEEP, BrowseModel
@@ -26,6 +27,14 @@ class FakeDB:
 
     def fetch(self, view, mark, *, forward=True, limit=FETCH, inclusive=False, from_end=False):
         return self._call("fetch", view, mark, forward, limit, inclusive, from_end)
+
+    def fetch_at(self, view, offset, *, limit=FETCH):
+        return self._call("fetch_at", view, offset, limit)
+
+    def answer_fetch_at(self):
+        _, (view, offset, limit), d = self.pending("fetch_at")[0]
+        chosen = list(range(1, N + 1))[offset:offset + limit]
+        d.callback(Page([(i,) for i in chosen], [(i,) for i in chosen], reached_end=len(chosen) < limit))
 
     def estimate_rows(self, name):
         return self._call("count", None)
@@ -56,17 +65,24 @@ class FakeDB:
 
 
 def _strict(fn):
-    """A bug in a model callback fails the test (in the app it crashes it: App.deliver)."""
+    """As App.deliver does: a bug in a model callback is kept (the app crashes on it), not passed on."""
     def call(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
             BUGS.append(exc)
-            raise
+            return None
     return call
 
 
 BUGS: list[Exception] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_bugs():
+    BUGS.clear()
+    yield
+    assert not BUGS, f"a model callback raised: {BUGS!r}"
 
 
 def make_model():
@@ -153,7 +169,7 @@ def test_reload_of_a_window_that_ends_at_the_last_row_keeps_the_position():
     assert model.position() == N - 6
 
 
-def test_reload_of_a_whole_small_result_knows_its_end_without_a_count():
+def test_reload_of_a_window_that_does_not_reach_the_end_keeps_its_position():
     db, model = make_model()
     model.move(FETCH - 1)
     db.answer_all_fetches()                        # a prefetch: 400 rows, not at the end
@@ -176,9 +192,45 @@ def test_a_bug_in_a_result_callback_reaches_deliver_not_the_error_message(monkey
     model = BrowseModel(db, TABLE, on_change=lambda: None, on_error=lambda doing: errors.append, deliver=_strict)
     monkeypatch.setattr(model, "_replace", lambda *a, **k: 1 / 0)
     model.open()
-    BUGS.clear()
-    try:
-        db.answer_fetch(db.pending("fetch")[0])
-    finally:
-        bugs, BUGS[:] = list(BUGS), []
+    db.answer_fetch(db.pending("fetch")[0])
+    bugs, BUGS[:] = list(BUGS), []
     assert [type(b) for b in bugs] == [ZeroDivisionError]
+    assert errors == []                          # not reported as "reading rows failed"
+
+
+def test_r_after_end_and_paging_up_past_the_window_keeps_the_row_number():
+    db, model = make_model()
+    model.load_last()
+    db.answer_all_fetches()
+    db.pending("count")[-1][2].callback(RowCount(N, exact=True))
+    for _ in range(45):                            # PgUp past KEEP rows: the window's far end is trimmed
+        model.move(-30)
+        db.answer_all_fetches()
+    where = model.position()
+    assert where == N - 1 - 45 * 30 and model.after_last
+    model.reload()
+    db.answer_all_fetches()
+    db.pending("count")[-1][2].callback(RowCount(N, exact=True))
+    assert model.position() == where
+
+
+def test_going_past_the_end_of_a_view_being_loaded_lands_on_its_last_row():
+    db, model = make_model()
+    cond = Condition("id", '"id" <= ?', (1234,), "id <= 1234")
+    model.set_filter(cond, "id")                   # still loading when # is pressed
+    model.go_to(10 * N)
+    db.answer_fetch_at()                           # nothing there ...
+    last = db.pending("fetch")[-1]
+    assert last[1][0].filters == (cond,)           # ... so the last rows of that view, not of the old one
+    assert last[1][5]                              # from_end
+
+
+def test_moves_typed_for_a_window_do_not_apply_to_the_next_view():
+    db, model = make_model()
+    model.move(len(model.rows) - 1)
+    model.move(30)                                 # waits for the prefetch
+    assert model._pending_move == 30
+    model.sort_by("id")                            # a new view replaces the window meanwhile
+    assert model._pending_move == 0
+    db.answer_all_fetches()
+    assert model.position() == 0

@@ -230,3 +230,29 @@ def test_server_columns_keep_the_typo_warning(kind, declared, text):
     col = schema.Column("c", declared, kind)
     with pytest.raises(FilterError, match=f"is not a valid {kind} for column c"):
         parse_filter(text, col, POSTGRES)
+
+
+def test_ordering_on_a_column_of_no_type_compares_numbers_as_numbers(tmp_path):
+    path = tmp_path / "untyped.db"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE t (id INTEGER PRIMARY KEY, x);
+        INSERT INTO t (x) VALUES (1), (5), (300), (353), (359.5), ('n/a'), ('zebra'), (NULL);
+        CREATE VIEW totals AS SELECT id, sum(x) AS total FROM t WHERE typeof(x) != 'text' GROUP BY id;
+    """)
+
+    def found(table, name, kind, text):
+        col = schema.sqlite_table(conn, table, kind).column(name)
+        cond = parse_filter(text, col, SQLITE)
+        return sorted(r[0] for r in conn.execute(f'SELECT "{name}" FROM "{table}" WHERE {cond.sql}', cond.params))
+    assert found("t", "x", "table", ">300") == [353, 359.5]          # not the text values, not 'n/a'
+    assert found("t", "x", "table", "<=5") == [1, 5]
+    assert found("t", "x", "table", ">m") == ["n/a", "zebra"]        # text with text
+    assert found("totals", "total", "view", ">300") == [353, 359.5]  # a view's computed column
+    assert found("totals", "total", "view", "<300") == [1, 5]
+    conn.close()
+
+
+def test_a_pasted_number_of_thousands_of_digits_is_a_filter_not_a_crash():
+    col = schema.Column("n", "INTEGER", "int", enforced=False)
+    assert parse_filter("=" + "9" * 5000, col, SQLITE) is not None

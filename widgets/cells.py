@@ -12,8 +12,6 @@ Two promises hold for every value shown anywhere:
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import unicodedata
 
 from urwid.str_util import calc_text_pos, calc_width
@@ -72,9 +70,7 @@ def plain_text(value) -> str:
         return repr(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex(" ")
-    if isinstance(value, (dt.date, dt.time, decimal.Decimal)):
-        return str(value)
-    return str(value)
+    return str(value)                # int, str, Decimal, date and time: their str() is what is stored
 
 
 def one_line(value, limit: int | None = None) -> str:
@@ -129,6 +125,14 @@ def grapheme_start(text: str, i: int) -> int:
     return i
 
 
+def _cluster_end(text: str, i: int) -> int:
+    """The first cut position after *i* that does not split a cluster."""
+    j = i + 1
+    while j < len(text) and grapheme_start(text, j) <= i:
+        j += 1
+    return j
+
+
 def _cut(text: str, width: int) -> tuple[int, int]:
     """(end, used): the longest prefix of *text* within *width* columns, ending between clusters."""
     if text.isascii():
@@ -179,9 +183,11 @@ def wrap(text: str, width: int) -> list[tuple[int, int]]:
         if ascii_text:
             end = min(n, start + width)
         else:
-            end = start + _cut(text[start:start + width * 2 + 8], width)[0]
-            if end == start:                                        # a wide character in a 1-column line
-                end = start + 1
+            # The cut within a bounded slice, then moved back to a cluster boundary of the whole text
+            # (the slice may end inside a cluster that continues after it).
+            end = grapheme_start(text, start + _cut(text[start:start + width * 4 + 16], width)[0])
+            if end <= start:                       # one cluster wider than the line: it gets a line alone
+                end = _cluster_end(text, start)
         if end < n and text[end] == " ":
             lines.append((start, end))            # the break falls on a space: it is not shown
             start = end + 1

@@ -26,6 +26,7 @@ class RecordField:
     type_label: str
     value: str | bytes | None          # text (newlines kept) or bytes (hex dump); None is NULL
     note: str = ""                     # how the value is shown, e.g. "JSON, pretty-printed"
+    total: str = ""                    # the stored value's size ("1,048,576 characters"), when shown otherwise
 
 
 def document(value: str | bytes, width: int):
@@ -45,7 +46,6 @@ class RecordView(urwid.Widget):
     def __init__(self):
         super().__init__()
         self.fields: list[RecordField] = []
-        self.current: int | None = None      # the grid's column, marked
         self.focus_field = 0                       # the field the keys act on
         self.top = 0                         # first line on screen
         self.height = 20
@@ -55,10 +55,10 @@ class RecordView(urwid.Widget):
         self._reveal_pending = False
 
     def show(self, fields: list[RecordField], current: int | None = None) -> None:
-        """New fields (another row); *current* is marked and focused when the field list changes."""
+        """New fields (another row); the field *current* (the grid's column) gets the focus, and is
+        scrolled into view, when the field list changes."""
         names_changed = [f.name for f in fields] != [f.name for f in self.fields]
         self.fields = fields
-        self.current = current
         if names_changed:
             self.focus_field = current if current is not None and current < len(fields) else 0
             self.top = 0
@@ -108,7 +108,7 @@ class RecordView(urwid.Widget):
         shown = lines_from(doc, doc.first(), PREVIEW_LINES + 1)
         body = [[("cell", doc.line(p))] for p in shown[:PREVIEW_LINES]]
         if len(shown) > PREVIEW_LINES:
-            body.append([("type", f"⋯ {size_text(f.value)} in all · Enter shows the whole value")])
+            body.append([("type", f"⋯ {f.total or size_text(f.value)} in all · Enter shows the whole value")])
         if f.note:
             body.append([("type", f"({f.note})")])
         return body
@@ -203,12 +203,6 @@ class RecordView(urwid.Widget):
             else:
                 out.append([("row", " " * maxcol)])
         return canvas(out, maxcol)
-
-    @property
-    def visible_fields(self) -> list[int]:
-        """Indexes of the fields with a line on screen (tests and the status line)."""
-        shown = self._lines[self.top:self.top + self.height]
-        return sorted({i for i, _ in shown})
 
 
 def _fill(runs: Line, width: int) -> Line:

@@ -26,10 +26,6 @@ def parts_of(status) -> list[Part]:
     return [Part(status, keep=0)] if isinstance(status, str) else list(status)
 
 
-def joined(status) -> str:
-    return JOIN.join(p.text for p in parts_of(status))
-
-
 def fit_parts(parts: list[Part], width: int) -> str:
     """The status text within *width* columns: shorten, then drop, the least important parts."""
     texts = [p.text for p in parts]

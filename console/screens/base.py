@@ -40,6 +40,9 @@ class Screen:
         """The screen leaves the stack for good: stop its work."""
         self.cancel_work()
 
+    def rows_changed(self) -> None:
+        """The rows of the browse screen under this one changed (a screen on top of a browse screen)."""
+
     def typed(self, key: str) -> bool:
         """A key no binding claimed; True when the screen used it."""
         return False

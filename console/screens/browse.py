@@ -67,9 +67,9 @@ class BrowseScreen(Screen):
 
     def _model_changed(self, _=None) -> None:
         self.grid.changed()
-        top = self.app.top if self.app.stack else None
-        if top is not self and getattr(top, "browse", None) is self:
-            top.show()          # a record view on top follows the rows as they arrive
+        for above in self.app.stack:
+            if above is not self and getattr(above, "browse", None) is self:
+                above.rows_changed()      # a record view on top follows the rows as they arrive
         self.app.update_status()
         self.app.request_redraw()
 
@@ -250,7 +250,7 @@ class BrowseScreen(Screen):
 
         def done(text):
             text = text.strip().replace(",", "").replace("_", "")
-            if not text.isdigit() or int(text) < 1:
+            if not (text.isascii() and text.isdecimal()) or int(text) < 1:
                 self.app.message(f"row number: {text!r} is not a number from 1", error=True)
                 return
             self.model.go_to(int(text) - 1)

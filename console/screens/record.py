@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from console.formatting import PRETTY_MAX, full_value, looks_like_json, pretty_json
+from console.formatting import full_value, json_preview
 from console.registry import screen
 from console.screens.base import Screen
-from widgets.record import RecordField, RecordView
+from widgets.record import RecordField, RecordView, size_text
 from widgets.statusbar import Part
 
 
@@ -19,7 +19,7 @@ class RecordScreen(Screen):
         self.browse = browse
         self.view = RecordView()
         self.widget = self.view
-        self.show()
+        self._shown_row = None               # the row on screen: shown again only when it changes
 
     def fields(self) -> list[RecordField]:
         model = self.browse.model
@@ -32,12 +32,16 @@ class RecordScreen(Screen):
                 label += " key"
             if col.references:
                 label += f" → {col.references[0]}"
-            shown, note = (None, "") if value is None else _shown(value, col)
-            fields.append(RecordField(col.name, label, shown, note))
+            fields.append(_field(col, label, value))
         return fields
 
     def show(self) -> None:
+        self._shown_row = self.browse.model.current_row()
         self.view.show(self.fields(), current=self.browse.model.col)
+
+    def rows_changed(self) -> None:
+        if self.browse.model.current_row() is not self._shown_row:
+            self.show()
 
     def status_text(self) -> list[Part]:
         return [Part("record", keep=4), *self.browse.status_text()]
@@ -93,12 +97,9 @@ class RecordScreen(Screen):
         self.app.push(ValueScreen(self.app, self.browse, model.table.columns[i], row[i]))
 
 
-def _shown(value, col) -> tuple[str | bytes, str]:
-    """(what the record view shows, a note on how)."""
-    if looks_like_json(value, col):
-        if len(value) > PRETTY_MAX:
-            return full_value(value, col), "JSON, too long to pretty-print here: Enter formats the whole value"
-        pretty = pretty_json(value)
-        if pretty is not None:
-            return pretty, "JSON, pretty-printed; Enter then f shows it as stored"
-    return full_value(value, col), ""
+def _field(col, label: str, value) -> RecordField:
+    if value is None:
+        return RecordField(col.name, label, None)
+    stored = full_value(value, col)
+    pretty, note = json_preview(value, col)
+    return RecordField(col.name, label, pretty if pretty is not None else stored, note, total=size_text(stored))

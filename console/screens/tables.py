@@ -146,7 +146,7 @@ class TablesScreen(Screen):
             self.list.update(entry)
             self._count_next()                           # one table that cannot be counted stops nothing
             return failure
-        d.addCallbacks(self.app.deliver(got), failed)
+        d.addCallbacks(self.app.deliver(got), self.app.deliver(failed))
         d.addErrback(self.app.failed(f"counting the rows of {entry.name}"))
 
     def cancel_work(self) -> bool:

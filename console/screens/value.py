@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from twisted.internet import threads
 
-from console.formatting import PRETTY_MAX, full_value, looks_like_json, pretty_json
+from console.formatting import PRETTY_INLINE, PRETTY_MAX, full_value, looks_like_json, pretty_json
 from console.registry import screen
 from console.screens.base import Screen
 from widgets.record import size_text
@@ -41,7 +41,7 @@ class ValueScreen(Screen):
                 Part(f"{self.view.percent} %", keep=9)]
 
     def busy_label(self) -> str:
-        return "formatting JSON"
+        return "formatting JSON" if self._formatting is not None else self.browse.busy_label()
 
     # -- commands ---------------------------------------------------------------------------------
     def _moved(self) -> None:
@@ -81,8 +81,11 @@ class ValueScreen(Screen):
         elif self.pretty is not None:
             self.formatted = True
             self.view.set_value(self.pretty)
-        elif len(self._source) <= PRETTY_MAX:
+        elif len(self._source) <= PRETTY_INLINE:
             self._got_pretty(pretty_json(self._source))
+        elif len(self._source) > PRETTY_MAX:
+            self.app.message(f"{self.column.name}: JSON of {size_text(self.raw)}, too long to pretty-print "
+                             f"(parsing it would stall the interface); shown as stored")
         elif self._formatting is None:
             # Parsing a long JSON value costs what its size costs: off the reactor thread.
             self.app.message("formatting JSON…")
@@ -102,9 +105,6 @@ class ValueScreen(Screen):
         self.view.set_value(pretty)
         self.app.message("")
         self.app.update_status()
-
-    def cmd_refresh(self):
-        self.app.message("r: go back to the record to read the row again")
 
     def on_close(self) -> None:
         if self._formatting is not None:

@@ -214,6 +214,8 @@ class BrowseModel:
             return
         view = self.latest_view
         start = max(0, index - self.page_rows // 2)          # a few rows above it stay in sight
+        if on_screen and self.total is not None and self.total.exact:
+            start = max(0, min(start, self.total.rows - self.page_rows))    # near the end: a full screen
         d = self.db.fetch_at(view, start, limit=FETCH)
 
         def on_page(page):

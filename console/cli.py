@@ -79,6 +79,10 @@ def run_demo(argv: list[str]) -> int:
     if args.rows < 1:
         print("rowdesk demo: --rows must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    folder = Path(args.path).expanduser().absolute().parent
+    if not folder.is_dir():
+        print(f"rowdesk demo: {folder}: no such folder (rowdesk creates the file, not its folder)", file=sys.stderr)
+        return EXIT_TARGET
     started = time.perf_counter()
     try:
         sizes = create_demo(Path(args.path), args.rows,
@@ -130,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"rowdesk: config: {problem}", file=sys.stderr)
         print(f"rowdesk: {e}", file=sys.stderr)
         return EXIT_TARGET
+    if not (_is_terminal(0) and _is_terminal(1)):
+        # The interface needs a terminal on both ends: without one it could only fail, and report a crash.
+        print("rowdesk: needs a terminal: its standard input and output must be a terminal "
+              "(run it in a terminal or over ssh -t)", file=sys.stderr)
+        return EXIT_USAGE
     want_dumps = True if args.dump_core else loaded.prefs.dump_core
     if want_dumps is not None:
         notes += core_dumps_at_start(want_dumps, args.dump_core)
@@ -137,6 +146,20 @@ def main(argv: list[str] | None = None) -> int:
 
     # Problems go to the interface (message line, Settings), not to stderr behind it.
     return run_app(target, theme=theme, prefs=preferences.with_notes(loaded, notes), crash_test=args.crash_test)
+
+
+def _is_terminal(fd: int) -> bool:
+    """Whether *fd* is a terminal, even one that has just hung up (that is a hang-up, handled as a quit)."""
+    import errno
+    import termios
+
+    try:
+        termios.tcgetattr(fd)
+    except termios.error as e:
+        return e.args[0] != errno.ENOTTY      # EIO: a terminal whose other side has gone
+    except OSError:
+        return False
+    return True
 
 
 def saved_connection(name: str, prefs, read_only: bool, notes: list[str]) -> tuple[str, bool]:

@@ -62,7 +62,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("enter",), "open", "show the whole row", ("browse",)),
     Binding(("enter",), "open", "show the whole value of this field, paged", ("record",)),
     Binding(("/",), "filter", "filter tables by name as you type", ("tables",)),
-    Binding(("/",), "filter", "filter on the current column (/ then ? for the syntax)", ("browse",)),
+    Binding(("/",), "filter", "filter on the current column (? then Enter in the prompt: the syntax)", ("browse",)),
     Binding(("F",), "clear_filters", "remove the filter", ("tables",)),
     Binding(("F",), "clear_filters", "remove every filter", ("browse",)),
     Binding(("s",), "sort", "sort by the current column; again: descending; a third time: unsorted", ("browse",)),

@@ -546,6 +546,7 @@ SHOTS = [
     Shot("record", record),
     Shot("help", help_overlay),
     Shot("palette", palette),
+    Shot("palette-80x24", palette, size=(80, 24)),
     Shot("browse-80x24", sorted_orders, size=(80, 24)),
     Shot("tables-80x24", home, size=(80, 24)),
     Shot("browse-light", sorted_orders, args=lambda ctx: ["--theme", "light"], profile="light"),

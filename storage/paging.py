@@ -315,7 +315,7 @@ def fetch(cursor_factory, plan: Plan, mark: tuple | None, *, forward: bool, limi
     `cursor_factory(sql, params)` runs one statement and returns its rows; it
     is where cancellation hooks in.
     """
-    if plan.natural and not isinstance(mark, RowMark) and (mark is not None or forward):
+    if plan.natural and not isinstance(mark, RowMark):
         return _fetch_offset(cursor_factory, plan, mark, forward=forward, limit=limit, inclusive=inclusive)
     segments = plan.segments()
     if not forward:
@@ -415,7 +415,16 @@ def _read_view(cursor_factory, plan: Plan, seg, mark: RowMark | None, forward, i
 
 
 def _fetch_offset(cursor_factory, plan: Plan, mark, *, forward, limit, inclusive) -> Page:
-    # An unsorted view from its top: marks are row offsets.
+    # An unsorted view in its own order: marks are row offsets. Its last rows are found by counting it:
+    # read in another order (by every column), they would show the same row as row 1 and as the last row.
+    if mark is None and not forward:
+        sql, params = plan.count_sql()
+        total = cursor_factory(sql, params)[0][0]
+        start = max(0, total - limit)
+        sql, params = plan.offset_sql(start, total - start)
+        rows = cursor_factory(sql, params) if total > start else []
+        return Page([r[:plan.nvisible] for r in rows], [(start + i,) for i in range(len(rows))],
+                    reached_end=start == 0, sql=[sql])
     if mark is None:
         start, n = 0, limit
     elif forward:

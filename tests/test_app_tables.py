@@ -71,3 +71,14 @@ async def test_help_and_palette_are_built_from_the_keymap(harness, demo_db):
     await h.wait_for("open orders")
     h.press("down", "enter")       # second match: open orders
     await h.wait_for(r"orders · row 1 of 3,000", where="status")
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_palette_lists_its_entries_at_80x24(harness, demo_db):
+    h = harness(demo_db, size=(80, 24))
+    await h.wait_for("vip_customers")
+    h.press(":")
+    await h.wait_for("Commands")
+    await h.wait_for("go to Settings")
+    h.type("sett")
+    await h.wait_for("settings: core dumps")

@@ -104,3 +104,24 @@ def test_without_an_interface_the_problems_go_to_stderr(config):
     lines = done.stderr.splitlines()
     assert lines[0].startswith("rowdesk: config: ") and "theme 'blue'" in lines[0]
     assert lines[1] == "rowdesk: no saved connection named 'nothing' (known: none are saved)"
+
+
+def test_without_a_terminal_rowdesk_says_so_in_one_line(demo_db, tmp_path):
+    import subprocess
+
+    from tests.test_e2e import rowdesk_command
+
+    done = subprocess.run(rowdesk_command() + [str(demo_db), "--read-only"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "rowdesk: needs a terminal: its standard input and output must be a terminal (run it in a terminal or "
+        "over ssh -t)"]
+    assert "crash" not in done.stderr
+
+
+def test_demo_refuses_a_folder_that_does_not_exist(tmp_path):
+    from console.cli import main
+
+    assert main(["demo", str(tmp_path / "missing" / "x.sqlite")]) == 1
+    assert not (tmp_path / "missing").exists()

@@ -67,7 +67,6 @@ class Picker(urwid.WidgetWrap):
     def _fill(self, needle: str) -> None:
         words = needle.lower().split()
         whole = " ".join(words)
-        width = max((display_width(label) for label, _, _ in self._items), default=10) + 2
         rows = []
 
         def rank(item) -> int:
@@ -77,7 +76,11 @@ class Picker(urwid.WidgetWrap):
         for label, hint, value in sorted(self._items, key=rank):
             hay = f"{label} {hint}".lower()
             if all(w in hay for w in words):
-                row = _Choice([(width, urwid.Text(label)), urwid.Text(("dialog hint", hint), align="right")])
+                # Weights, not a width from the longest label: a help text of 80 columns in a 64-column
+                # box left no room at all, and urwid then drew no row.
+                row = _Choice([("weight", 4, urwid.Text(label, wrap="ellipsis")),
+                               ("weight", 1, urwid.Text(("dialog hint", hint), align="right", wrap="ellipsis"))],
+                              dividechars=1)
                 row.value = value
                 rows.append(urwid.AttrMap(row, None, {None: "dialog focus", "dialog hint": "dialog focus"}))
         if not rows:

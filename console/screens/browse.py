@@ -57,8 +57,6 @@ class BrowseScreen(Screen):
         self.widget = self.grid
         self._install()
         self.model.open()
-        if table.read_only_reason:
-            self.app.message(f"{table.name} is read-only: {table.read_only_reason}")
 
     def _install(self) -> None:
         if self.app.stack and self.app.top is self:
@@ -193,7 +191,7 @@ class BrowseScreen(Screen):
         gc.auto = False                   # the operator's width stays, whatever the data on screen
         gc.width = max(1, min(max(self.grid.width, gc.min_width), gc.width + delta))
         self.grid.reveal_column()
-        self.app.message(f"{gc.name}: {gc.width} columns wide")
+        self.app.message(f"{gc.name}: {gc.width} column{'s' if gc.width != 1 else ''} wide")
 
     def cmd_widen(self):
         self._resize_column(+4)
@@ -253,6 +251,9 @@ class BrowseScreen(Screen):
             if not (text.isascii() and text.isdecimal()) or int(text) < 1:
                 self.app.message(f"row number: {text!r} is not a number from 1", error=True)
                 return
+            total = self.model.total
+            if total is not None and total.exact and int(text) > total.rows:
+                self.app.message(f"there are {total.rows:,} rows: going to the last one")
             self.model.go_to(int(text) - 1)
             self.app.update_status()
         self.app.ask("go to row: ", "", on_done=done)

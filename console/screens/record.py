@@ -44,7 +44,13 @@ class RecordScreen(Screen):
             self.show()
 
     def status_text(self) -> list[Part]:
-        return [Part("record", keep=4), *self.browse.status_text()]
+        parts = [p for p in self.browse.status_text() if not p.text.startswith("col ")]
+        fields = self.view.fields
+        if fields:
+            i = self.view.focus_field
+            parts.append(Part(f"field {i + 1}/{len(fields)} {fields[i].name}", short=f"f{i + 1}/{len(fields)}",
+                              keep=3))
+        return [Part("record", keep=4), *parts]
 
     def on_show(self) -> None:
         self.show()
@@ -52,21 +58,27 @@ class RecordScreen(Screen):
     # -- commands ---------------------------------------------------------------------------------
     def cmd_up(self):
         self.view.up()
+        self.app.update_status()
 
     def cmd_down(self):
         self.view.down()
+        self.app.update_status()
 
     def cmd_page_up(self):
         self.view.page_up()
+        self.app.update_status()
 
     def cmd_page_down(self):
         self.view.page_down()
+        self.app.update_status()
 
     def cmd_first(self):
         self.view.home()
+        self.app.update_status()
 
     def cmd_last(self):
         self.view.end()
+        self.app.update_status()
 
     def _step(self, delta: int) -> None:
         self.browse.cmd_down() if delta > 0 else self.browse.cmd_up()

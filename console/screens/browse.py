@@ -19,7 +19,9 @@ class BrowseScreen(Screen):
     name = "browse"
     title = "Browse"
     help_footer = ("Filter syntax (on the current column):\n  " + filters.HELP +
-                   "\n  text matches anywhere in the value; several columns can be filtered at once.")
+                   "\n  text matches anywhere in the value as the grid shows it (true/false, numbers as shown);"
+                   "\n  comparisons are in the column's type; a value SQLite holds of another type is compared"
+                   "\n  as SQLite compares it, and the status line says so. Several columns can be filtered at once.")
 
     def __init__(self, app, table_name: str):
         super().__init__(app)

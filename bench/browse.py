@@ -684,18 +684,9 @@ def main(argv=None) -> int:
             print(" probe…", end="", flush=True)
             probe = scenario_probe(big_db, args)
         print(" done", flush=True)
-        for r in (big, small, slow, probe):
-            if r is not None and not r.get("ok", False):
-                print(f"  !! {r['scenario']} ({r.get('rows', '')}) failed: {r.get('error')}", flush=True)
-                if r.get("screen"):
-                    print("     screen at the failure:\n       " + "\n       ".join(r["screen"]), flush=True)
+        report_failures(big, small, slow, probe)
         collect(figs, big, small, slow, probe)
-        cpu, top = watch.snapshot()
-        neighbours = 100.0 * (cpu - rep_cpu0) / (time.perf_counter() - rep_t0)
-        figs["neighbours"].add(neighbours)
-        if neighbours > 10:
-            print(f"  !! other processes used {neighbours:.0f} % of a core during this rep; busiest so far: "
-                  + "; ".join(f"pid {pid} {v:.1f} s {name}" for v, pid, name in top), flush=True)
+        neighbours = neighbours_during(watch, figs, rep_t0, rep_cpu0)
         runs.append({"rep": rep, "browse": big, "browse_small": small, "slow": slow, "probe": probe,
                      "neighbour_cpu_pct": neighbours})
     watch.stop()
@@ -735,6 +726,26 @@ def main(argv=None) -> int:
             "neighbour_cpu_top": [{"cpu_s": v, "pid": pid, "cmd": name} for v, pid, name in watch.snapshot()[1]]}
     write_results(args.out, meta, figs, runs)
     return 1 if failed else 0
+
+
+def report_failures(*results) -> None:
+    """Say which scenarios of a rep failed, with the screen at the failure."""
+    for r in results:
+        if r is not None and not r.get("ok", False):
+            print(f"  !! {r['scenario']} ({r.get('rows', '')}) failed: {r.get('error')}", flush=True)
+            if r.get("screen"):
+                print("     screen at the failure:\n       " + "\n       ".join(r["screen"]), flush=True)
+
+
+def neighbours_during(watch: NeighbourCPU, figs: dict[str, Figure], rep_t0: float, rep_cpu0: float) -> float:
+    """The CPU other processes used during a rep (% of a core), recorded as a figure; a warning above 10 %."""
+    cpu, top = watch.snapshot()
+    neighbours = 100.0 * (cpu - rep_cpu0) / (time.perf_counter() - rep_t0)
+    figs["neighbours"].add(neighbours)
+    if neighbours > 10:
+        print(f"  !! other processes used {neighbours:.0f} % of a core during this rep; busiest so far: "
+              + "; ".join(f"pid {pid} {v:.1f} s {name}" for v, pid, name in top), flush=True)
+    return neighbours
 
 
 def run(main) -> None:

@@ -241,18 +241,9 @@ def main(argv=None) -> int:
         print(" unsorted…", end="", flush=True)
         unsorted_run = scenario(db, rows, args, sort=False)
         print(" done", flush=True)
-        for r in (sorted_run, unsorted_run):
-            if not r.get("ok"):
-                print(f"  !! {r['scenario']} failed: {r.get('error')}", flush=True)
-                if r.get("screen"):
-                    print("     screen at the failure:\n       " + "\n       ".join(r["screen"]), flush=True)
+        browse.report_failures(sorted_run, unsorted_run)
         collect(figs, sorted_run, unsorted_run, scan, count)
-        cpu, top = watch.snapshot()
-        neighbours = 100.0 * (cpu - rep_cpu0) / (time.perf_counter() - rep_t0)
-        figs["neighbours"].add(neighbours)
-        if neighbours > 10:
-            print(f"  !! other processes used {neighbours:.0f} % of a core during this rep; busiest so far: "
-                  + "; ".join(f"pid {pid} {v:.1f} s {name}" for v, pid, name in top), flush=True)
+        neighbours = browse.neighbours_during(watch, figs, rep_t0, rep_cpu0)
         runs.append({"rep": rep, "scan_s": scan, "count_s": count, "sorted": sorted_run, "unsorted": unsorted_run,
                      "neighbour_cpu_pct": neighbours})
     watch.stop()

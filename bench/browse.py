@@ -4,13 +4,14 @@
     bench/browse.py [--rows 10000000] [--reps 3] [--db-dir /tmp/rowdesk-bench] [--quick]
 
 Each scenario runs `rowdesk DB` in a pseudo-terminal of 120x40 through
-tuibench (the shared instrument in /work/shared/tools/tuibench, called, not
+tuibench (the shared instrument in ../shared/tools/tuibench, called, not
 copied), sends keys and times key -> screen. Every repetition starts fresh
 processes. The figures, their targets and how each one is measured are in
 bench/README.md. Results: a table on stdout, JSON in bench/results/latest.json.
 
-tuibench needs pyte and psutil; when this interpreter lacks them the script
-re-runs itself with $TUIBENCH_PYTHON (default /tmp/tb/bin/python).
+bench/env.py finds tuibench, installs what is missing (the app's .venv,
+tuibench's venv bench/.venv-tuibench) and re-runs the script under tuibench's
+Python.
 """
 
 from __future__ import annotations
@@ -34,25 +35,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-TUIBENCH_DIR = Path(os.environ.get("TUIBENCH_DIR", "/work/shared/tools/tuibench"))
-TUIBENCH_PYTHON = os.environ.get("TUIBENCH_PYTHON", "/tmp/tb/bin/python")
 
+from env import prepare, project_python, rowdesk_exe  # noqa: E402  (bench/ is on sys.path: the script's folder)
 
-def _ensure_interpreter() -> None:
-    try:
-        import psutil  # noqa: F401
-        import pyte  # noqa: F401
-    except ImportError:
-        if os.environ.get("ROWDESK_BENCH_REEXEC") != "1" and os.path.exists(TUIBENCH_PYTHON):
-            os.environ["ROWDESK_BENCH_REEXEC"] = "1"
-            # The script that was run (bench/record.py imports this module), not this file.
-            os.execv(TUIBENCH_PYTHON, [TUIBENCH_PYTHON, str(Path(sys.argv[0]).resolve()), *sys.argv[1:]])
-        sys.exit("bench/browse.py: needs pyte and psutil (tuibench's venv); set TUIBENCH_PYTHON to a Python that "
-                 "has them, e.g. `python3 -m venv /tmp/tb && /tmp/tb/bin/pip install pyte psutil Pillow`")
-
-
-_ensure_interpreter()
-sys.path.insert(0, str(TUIBENCH_DIR))
+sys.path.insert(0, str(prepare()))          # re-runs this script under tuibench's Python when needed
 import psutil  # noqa: E402
 from tuibench import Session  # noqa: E402
 
@@ -232,16 +218,6 @@ def source_fingerprint() -> dict:
                 newest, newest_file = m, str(f.relative_to(REPO))
     return {"sha256": h.hexdigest()[:16], "newest_change": time.strftime("%H:%M:%S", time.localtime(newest)),
             "newest_file": newest_file}
-
-
-def rowdesk_exe() -> str:
-    exe = REPO / ".venv" / "bin" / "rowdesk"
-    return str(exe) if exe.exists() else (shutil.which("rowdesk") or "rowdesk")
-
-
-def project_python() -> str:
-    py = REPO / ".venv" / "bin" / "python"
-    return str(py) if py.exists() else sys.executable
 
 
 def max_id(path: Path, table: str = "orders") -> int | None:

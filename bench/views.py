@@ -24,12 +24,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-TUIBENCH_PYTHON = os.environ.get("TUIBENCH_PYTHON", "/tmp/tb/bin/python")
 
 
 sys.path.insert(0, str(HERE))
 import browse  # noqa: E402  (re-runs this script under tuibench's Python when needed)
-from browse import PAGE, App, Figure, NeighbourCPU, StepFailed, project_python, table  # noqa: E402
+from browse import PAGE, App, Figure, NeighbourCPU, StepFailed, table  # noqa: E402
+from env import project_python  # noqa: E402
 
 VIEW = "order_view"
 SORT_COL, SORT_INDEX = "price", 5       # column 5 of 6 in the view: REAL, NULL in 1 row of 23, not indexed

@@ -69,7 +69,8 @@ def run_once(db: Path, mb: int) -> dict[str, float]:
         app.wait("tables", r"big_values", timeout=30)
         app.measure("open", "<Enter>", until=r"big_values · row 1 of 1", timeout=30)
         out["record"] = app.measure("record", "<Enter>", until=r"characters in all", timeout=120)
-        out["record_end"] = app.measure("record end", "G", until=r"\(JSON, ", timeout=60)
+        # The last field's note: "(JSON, pretty-printed…" up to 16 KB, "(JSON: Enter formats…" above.
+        out["record_end"] = app.measure("record end", "G", until=r"\(JSON\b", timeout=60)
         app.keys("back to the top", "g")
         app.wait("top", r"^id ", timeout=30)
         app.keys("to note", "j")

@@ -116,10 +116,6 @@ def _ensure_app() -> None:
           "(pip install -e, about 30 s)…", file=sys.stderr, flush=True)
     _run([sys.executable, "-m", "venv", str(APP_VENV)], f"python3 -m venv {APP_VENV}")
     _run([project_python(), "-m", "pip", "install", "-qq", "-e", str(REPO)], f"pip install -e {REPO}")
-    # pip compiles what it installs, not an editable checkout: without this the first start measured
-    # would also compile the app's modules.
-    _run([project_python(), "-m", "compileall", "-q", *(str(REPO / p) for p in ("console", "widgets", "storage"))],
-         "python -m compileall")
 
 
 def _ensure_instrument_venv() -> Path:

@@ -1,53 +1,49 @@
-"""One open database: its SQLObject connection, worker threads, and every
-query the console needs, each returning a Deferred (see `storage.jobs`)."""
+"""One open database: its backend, its worker threads, and every query the
+console needs, each returning a Deferred (see `storage.jobs`).
+
+Nothing here knows which engine it talks to: the backend (storage.backends)
+does. Each job runs its statements on one connection of its own (a lease,
+storage.lease); a read whose connection died is run again once on a fresh one.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 
-from storage import paging, schema
-from storage.dialect import SQLITE, Dialect
+from storage import paging
+from storage.backends import ErrorKind, open_backend
+from storage.dialect import Dialect
 from storage.jobs import Job, Worker, threaded
+from storage.lease import Lease
 from storage.models import build_model, new_registry_name
-from storage.sqlite_backend import LOCK_WAIT, RowdeskSQLiteConnection, file_change, retry_while_locked
+from storage.schema import RowCount, Table, TableEntry
 from storage.targets import Target
 
 log = logging.getLogger(__name__)
 
-# Below this many rows an exact count is cheap enough to run at once.
-CHEAP_COUNT = 200_000
-
-
-@dataclass(frozen=True)
-class TableEntry:
-    name: str
-    type: str                  # "table" or "view"
-
-
-@dataclass(frozen=True)
-class RowCount:
-    rows: int | None
-    exact: bool
+__all__ = ["Database", "RowCount", "TableEntry"]
 
 
 class Database:
-    def __init__(self, target: Target, reactor, *, threads: int = 3, lock_wait: float = LOCK_WAIT):
+    def __init__(self, target: Target, reactor, *, threads: int = 3, lock_wait: float | None = None):
         self.target = target
         self.reactor = reactor
-        self.dialect: Dialect = SQLITE
-        self.connection = RowdeskSQLiteConnection(target.path, read_only=target.read_only,
-                                                  immutable=target.immutable, identity=target.identity)
+        self.backend = open_backend(target, lock_wait=lock_wait)
+        self.dialect: Dialect = self.backend.dialect
         self.registry = new_registry_name()
-        self.worker = Worker(reactor, "sqlite", threads=threads)
-        self._tables: dict[str, schema.Table] = {}
+        self.worker = Worker(reactor, self.backend.name, threads=threads)
+        self._tables: dict[str, Table] = {}
+        self._entries: dict[str, TableEntry] = {}          # by display name, from the last catalogue read
         self._describe_lock = threading.Lock()
         self.models: dict[str, type] = {}
-        self.lock_wait = lock_wait      # seconds a job waits for another process's lock before it fails
+
+    @property
+    def connection(self):
+        """The SQLObject connection (for SQLObject classes; rowdesk's own queries go through leases)."""
+        return self.backend.connection
 
     @property
     def display(self) -> str:
@@ -59,69 +55,76 @@ class Database:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """How the file was opened, for the operator (one line each), e.g. why it is read as immutable."""
-        return self.target.notes
+        """How the database was opened, for the operator (one line each), e.g. why a file is read as immutable."""
+        return self.backend.notes
 
     def close(self) -> None:
         self.worker.stop()
-        self.connection.close()
+        self.backend.close()
 
     @threaded("check the file")
     def check_file(self, job: Job) -> str | None:
-        """None while the path still names the file that was opened; else one line for the operator (it was
-        deleted, or replaced by another file). In a worker: a stat can block on a network file system."""
-        return file_change(self.target.path, self.target.identity)
+        """None while the database is still the one that was opened; else one line for the operator (a file
+        deleted or replaced at its path). In a worker: a stat can block on a network file system."""
+        return self.backend.check_file()
 
     # -- running statements ---------------------------------------------------------
-    def _interrupt(self, raw) -> None:
-        raw.interrupt()
-
-    def _retry(self, job: Job, fn):
-        """fn() again while another process holds a lock on the file; the job says it waits, and a cancel
-        ends the wait at once (SQLite's own busy wait is kept short, since nothing can interrupt it)."""
-        return retry_while_locked(fn, limit=self.lock_wait, on_wait=job.set_waiting, pause=job.sleep)
+    def _lease(self, job: Job) -> Lease:
+        if job.lease is None:
+            job.lease = Lease(self.backend, job)
+        return job.lease
 
     def _read(self, job: Job, fn):
-        """fn(raw) on this thread's connection, retried while the file is locked."""
-        def attempt():
-            raw = self.connection.getConnection()
+        """fn(raw) on the job's connection, with the engine's own waits; run again once on a fresh
+        connection when the connection died under it (a read only: a write is never re-sent)."""
+        lease = self._lease(job)
+        for attempt in (1, 2):
             try:
-                return fn(raw)
-            finally:
-                self.connection.releaseConnection(raw)
-        return self._retry(job, attempt)
+                return self.backend.run(job, lambda: fn(lease.raw))
+            except Exception as e:
+                kind = self.backend.classify(e)
+                if kind is ErrorKind.CANCELLED and job.cancelled:
+                    job.check()
+                if kind is ErrorKind.CONNECTION_LOST:
+                    lease.discard()
+                    if attempt == 1 and not job.cancelled:
+                        log.info("%s: the connection died (%s); reading again on a fresh one", job.label, e)
+                        continue
+                raise
+        raise AssertionError("unreachable")
 
     def _query(self, job: Job, sql: str, params=(), *, limit: int | None = None) -> list[tuple]:
-        """Run one statement on this thread's connection, cancellable through *job*."""
-        return self._read(job, lambda raw: self._run_statement(job, raw, sql, params, limit))
+        """Run one statement on the job's connection, cancellable through *job*."""
+        return self._read(job, lambda raw: self._statement(raw, sql, params, limit))
 
-    def _run_statement(self, job: Job, raw, sql: str, params, limit: int | None) -> list[tuple]:
+    @staticmethod
+    def _statement(raw, sql: str, params, limit: int | None) -> list[tuple]:
+        started = time.perf_counter()
+        cur = raw.cursor()
         try:
-            job.attach(raw, self._interrupt)
-            # SQLite drops an interrupt() that arrives before the statement starts
-            # (nothing runs yet): the progress handler stops a cancelled job anyway.
-            raw.set_progress_handler(lambda: job.cancelled, 10_000)
-            started = time.perf_counter()
-            try:
-                cur = raw.execute(sql, params)
-                rows = cur.fetchmany(limit) if limit is not None else cur.fetchall()
-                cur.close()
-            finally:
-                raw.set_progress_handler(None, 0)
-                job.detach()
-            log.debug("%.1f ms %s %r", (time.perf_counter() - started) * 1000, sql, params)
-            return rows
-        except sqlite3.OperationalError as e:
-            if job.cancelled and "interrupt" in str(e):
-                job.check()
-            raise
+            cur.execute(sql, params)
+            rows = cur.fetchmany(limit) if limit is not None else cur.fetchall()
+        finally:
+            cur.close()
+        log.debug("%.1f ms %s %r", (time.perf_counter() - started) * 1000, sql, params)
+        return rows
 
     # -- catalogue ----------------------------------------------------------------
     @threaded("list tables")
     def tables(self, job: Job) -> list[TableEntry]:
-        return self._read(job, lambda raw: [TableEntry(n, t) for n, t in schema.sqlite_tables(raw)])
+        entries = self._read(job, self.backend.catalogue)
+        self._entries = {e.display: e for e in entries}
+        return entries
 
-    def _describe(self, name: str, job: Job | None = None) -> schema.Table:
+    def _entry(self, job: Job, name: str) -> TableEntry:
+        entry = self._entries.get(name)
+        if entry is None:
+            entry = self._read(job, lambda raw: self.backend.find(raw, name))
+            if entry is None:
+                raise KeyError(f"no table named {name!r}")
+        return entry
+
+    def _describe(self, name: str, job: Job | None = None) -> Table:
         job = job or Job(f"describe {name}")
         # One at a time: two threads describing the same table at once would both
         # build its SQLObject class, and the registry refuses the second one. The
@@ -133,17 +136,12 @@ class Database:
         finally:
             self._describe_lock.release()
 
-    def _read_table(self, raw, name: str) -> schema.Table:
-        kind = schema.sqlite_table_type(raw, name)      # one row, not the whole catalogue
-        if kind is None:
-            raise KeyError(f"no table named {name!r}")
-        return schema.sqlite_table(raw, name, kind)
-
-    def _describe_locked(self, name: str, job: Job) -> schema.Table:
+    def _describe_locked(self, name: str, job: Job) -> Table:
         if name not in self._tables:
-            table = self._read(job, lambda raw: self._read_table(raw, name))
+            entry = self._entry(job, name)
+            table = self._read(job, lambda raw: self.backend.describe(raw, entry))
             try:
-                model = build_model(table, self.connection, self.registry)
+                model = build_model(table, self.connection, self.registry, self.dialect)
             except Exception as e:   # noqa: BLE001 - an odd schema must not stop browsing
                 log.warning("no SQLObject class for %s: %s", name, e)
                 model = None
@@ -155,24 +153,19 @@ class Database:
         return self._tables[name]
 
     @threaded("read schema")
-    def describe(self, job: Job, name: str) -> schema.Table:
+    def describe(self, job: Job, name: str) -> Table:
         return self._describe(name, job)
 
     @threaded("estimate rows")
     def estimate_rows(self, job: Job, name: str) -> RowCount:
-        """Exact when cheap, else an upper bound from the rowid (instant).
+        """The engine's quick estimate (exact when cheap), else an exact count.
 
         A view is not counted here: its count runs the view's whole query,
         which can take any time. Its rows are None until counted on demand."""
         table = self._describe(name, job)
-        if table.type == "view":
-            return RowCount(None, exact=False)
-        if table.rowid_sql:
-            high = self._query(job, f"SELECT max({table.rowid_sql}) FROM {self.dialect.quote(name)}")[0][0]
-            if high is not None and high > CHEAP_COUNT:
-                return RowCount(high, exact=False)
-            if high is None:
-                return RowCount(0, exact=True)
+        estimate = self._read(job, lambda raw: self.backend.estimate(raw, table))
+        if estimate is not None:
+            return estimate
         return self.count_rows.in_thread(self, job, paging.View(table))
 
     @threaded("count rows")

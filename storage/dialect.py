@@ -23,6 +23,10 @@ class Dialect:
         q = self.quote_char
         return q + name.replace(q, q + q) + q
 
+    def table(self, schema: str | None, name: str) -> str:
+        """A table's name in SQL: schema-qualified where the table has a schema."""
+        return self.quote(name) if schema is None else f"{self.quote(schema)}.{self.quote(name)}"
+
     def placeholders(self, sql: str) -> str:
         """Queries are written with `?`; drivers with the format paramstyle want `%s`."""
         if self.paramstyle == "qmark":

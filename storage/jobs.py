@@ -42,6 +42,7 @@ class Job:
         # job's thread; _on_waiting then tells the worker, which tells its listeners on the reactor thread.
         self.waiting: str | None = None
         self._on_waiting = on_waiting
+        self.lease = None                 # the job's connection (storage.lease), taken at its first statement
 
     @property
     def cancelled(self) -> bool:
@@ -163,6 +164,9 @@ def _run(job: Job, fn, args, kwargs):
         if job.cancelled:
             raise Cancelled(job.label) from None
         raise
+    finally:
+        if job.lease is not None:
+            job.lease.close()             # the job's connection goes back (or away, when broken)
 
 
 def _bound(method, obj, job, *args, **kwargs):

@@ -13,7 +13,8 @@ import re
 import sqlobject as so
 from sqlobject import classregistry
 
-from storage.schema import Column, Table, decimal_size, quote_sqlite
+from storage.dialect import Dialect
+from storage.schema import Column, Table, decimal_size
 
 _registry_ids = itertools.count(1)
 
@@ -22,8 +23,8 @@ def new_registry_name() -> str:
     return f"rowdesk-db-{next(_registry_ids)}"
 
 
-def _col_class(col: Column):
-    kw = {"dbName": quote_sqlite(col.name), "default": None if col.nullable else so.col.NoDefault,
+def _col_class(col: Column, dialect: Dialect):
+    kw = {"dbName": dialect.quote(col.name), "default": None if col.nullable else so.col.NoDefault,
           "notNone": not col.nullable}
     if col.kind == "int":
         return so.IntCol(**kw)
@@ -61,7 +62,7 @@ def _attr_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-def build_model(table: Table, connection, registry: str):
+def build_model(table: Table, connection, registry: str, dialect: Dialect):
     """Return an SQLObject class for *table*, or None when it cannot be mapped."""
     if table.read_only_reason is not None:
         return None
@@ -70,8 +71,8 @@ def build_model(table: Table, connection, registry: str):
     meta = type("sqlmeta", (), {
         # SQLObject puts names into SQL as given: quoted, a space, a quote, a
         # keyword ("order") or a capital letter cannot break its statements.
-        "table": quote_sqlite(table.name),
-        "idName": quote_sqlite(pk_name),
+        "table": dialect.table(table.schema, table.name),
+        "idName": dialect.quote(pk_name),
         "idType": int if pk_col.kind == "int" else str,
         "registry": registry,
         "fromDatabase": False,
@@ -83,7 +84,7 @@ def build_model(table: Table, connection, registry: str):
     for col in table.columns:
         if col.name == pk_name:
             continue
-        attrs[_attr_name(col.name, used)] = _col_class(col)
+        attrs[_attr_name(col.name, used)] = _col_class(col, dialect)
     # "order-items" and "order_items" give the same class name, and the registry
     # refuses a second class of one name: number the later ones.
     base = class_name = "T_" + re.sub(r"\W", "_", table.name)

@@ -111,23 +111,26 @@ class Plan:
         self.view = view
         self.d = dialect
         t = view.table
-        self.keyed = bool(t.key)
+        key = t.identity.page_key
+        hidden = t.identity.hidden
+        self.keyed = bool(key)
         sort = view.order.column
-        if sort is not None and sort in t.key and len(t.key) == 1:
+        if sort is not None and sort in key and len(key) == 1 and hidden is None:
             sort = None                           # sorting by the key is key order
         self.sort = sort
         self.desc = view.order.descending
         self.sort_nullable = sort is not None and t.column(sort).nullable
         cols = [dialect.quote(c.name) for c in t.columns]
-        if t.rowid_alias:
-            cols.append(t.rowid_alias)
-        self.select = f"SELECT {', '.join(cols)} FROM {dialect.quote(t.name)}"
+        if hidden is not None:
+            cols.append(hidden)                   # the hidden row id, after the visible columns
+        self.table_sql = dialect.table(t.schema, t.name)
+        self.select = f"SELECT {', '.join(cols)} FROM {self.table_sql}"
         self.nvisible = len(t.columns)
         names = t.column_names
         self.sort_index = names.index(sort) if sort is not None else None
-        key_index = [len(names) if k == t.rowid_alias else names.index(k) for k in t.key]
+        key_index = [len(names)] if hidden is not None else [names.index(k) for k in key]
         self.mark_index = ([self.sort_index] if sort is not None else []) + key_index
-        self.key_sql = [k if k == t.rowid_alias else dialect.quote(k) for k in t.key]
+        self.key_sql = [hidden] if hidden is not None else [dialect.quote(k) for k in key]
         self.sort_sql = dialect.quote(sort) if sort is not None else None
         self.ties: list[_Term] = []
         self.sort_term: _Term | None = None
@@ -286,13 +289,13 @@ class Plan:
         earlier = [self._segment_cond(s) for s in segments[:segments.index(seg)]]     # whole segments
         where = [c.sql for c in self.view.filters] + ["(" + " OR ".join([*earlier, f"({this})"]) + ")"]
         params = [p for c in self.view.filters for p in c.params] + params
-        sql = f"SELECT count(*) FROM {self.d.quote(self.view.table.name)} WHERE " + " AND ".join(where)
+        sql = f"SELECT count(*) FROM {self.table_sql} WHERE " + " AND ".join(where)
         return self.d.placeholders(sql), params
 
     def count_sql(self):
         where = [c.sql for c in self.view.filters]
         params = [p for c in self.view.filters for p in c.params]
-        sql = f"SELECT count(*) FROM {self.d.quote(self.view.table.name)}"
+        sql = f"SELECT count(*) FROM {self.table_sql}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         return self.d.placeholders(sql), params

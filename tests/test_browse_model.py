@@ -8,10 +8,11 @@ from console.browse_model import FETCH, KEEP, BrowseModel
 from storage.database import RowCount
 from storage.filters import Condition
 from storage.paging import Page
-from storage.schema import Column, Table
+from storage.schema import Column, RowIdentity, Table
 
 N = 5000
-TABLE = Table("t", "table", (Column("id", "INTEGER", "int", pk_position=1, nullable=False),), ("id",), ("id",))
+TABLE = Table("t", "table", (Column("id", "INTEGER", "int", pk_position=1, nullable=False),), ("id",),
+              RowIdentity(("id",)))
 
 
 class FakeDB:

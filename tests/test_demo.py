@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from storage import schema
+from storage.backends import sqlite as sqlite_backend
+from storage.backends.sqlite import journal_mode
 from storage.demo import CATEGORIES, FIRST, STATUSES, create_demo, sizes
 from storage.dialect import SQLITE
 from storage.paging import Order, Plan, View
-from storage.sqlite_backend import journal_mode
 from storage.targets import parse_target
 from tests import realworld
 
@@ -136,22 +136,22 @@ def test_demo_is_wal_and_opens_as_a_target(demo):
 def test_schema_as_rowdesk_reads_it(demo):
     conn = sqlite3.connect(demo[0])
     try:
-        tables = dict(schema.sqlite_tables(conn))
+        tables = dict(sqlite_backend.sqlite_tables(conn))
         assert tables == {"categories": "table", "customers": "table", "order_lines": "table", "orders": "table",
                           "products": "table", "vip_customers": "view"}
-        orders = schema.sqlite_table(conn, "orders", "table")
+        orders = sqlite_backend.sqlite_table(conn, "orders", "table")
         assert {c.name: c.kind for c in orders.columns} == {
             "id": "int", "customer_id": "int", "status": "text", "placed_at": "datetime", "shipped_on": "date",
             "total": "decimal", "paid": "bool", "note": "text"}
         assert orders.column("customer_id").references == ("customers", "id")
-        assert orders.column("placed_at").indexed and orders.key == ("id",)
-        lines = schema.sqlite_table(conn, "order_lines", "table")
+        assert orders.column("placed_at").indexed and orders.identity.page_key == ("id",)
+        lines = sqlite_backend.sqlite_table(conn, "order_lines", "table")
         assert lines.primary_key == ("order_id", "line_no") and lines.read_only_reason
-        customers = schema.sqlite_table(conn, "customers", "table")
+        customers = sqlite_backend.sqlite_table(conn, "customers", "table")
         assert customers.column("vip").kind == "bool" and customers.column("credit_limit").kind == "decimal"
         assert customers.column("email").indexed              # UNIQUE makes an index
-        products = schema.sqlite_table(conn, "products", "table")
-        assert products.key == ("product_id",) and products.column("price").kind == "decimal"
+        products = sqlite_backend.sqlite_table(conn, "products", "table")
+        assert products.identity.page_key == ("product_id",) and products.column("price").kind == "decimal"
         # sorting orders by time walks the index
         plan = Plan(View(orders, Order("placed_at", True)), SQLITE)
         sql, params = plan.segment_sql("all", ("2020-01-01 00:00:00", 10), True, False, 200)

@@ -11,7 +11,9 @@ import pytest_twisted
 from twisted.internet import defer, reactor, task
 
 from storage import schema
-from storage.database import CHEAP_COUNT, Database, RowCount, TableEntry
+from storage.backends import sqlite as sqlite_backend
+from storage.backends.sqlite import CHEAP_COUNT
+from storage.database import Database, RowCount, TableEntry
 from storage.dialect import SQLITE
 from storage.filters import parse_filter
 from storage.jobs import Cancelled, is_cancel
@@ -101,7 +103,7 @@ def test_describe(path, opened):
     db = opened(path)
     track = yield db.describe("Track")
     assert isinstance(track, schema.Table)
-    assert track.primary_key == ("TrackId",) and track.key == ("TrackId",)
+    assert track.primary_key == ("TrackId",) and track.identity.page_key == ("TrackId",)
     assert db.models["Track"].sqlmeta.idName == '"TrackId"'
     again = yield db.describe("Track")
     assert again is track                              # cached
@@ -114,8 +116,8 @@ def test_describe(path, opened):
 def test_describe_runs_in_a_worker_thread(path, opened, monkeypatch):
     db = opened(path)
     seen = []
-    real = schema.sqlite_table
-    monkeypatch.setattr(schema, "sqlite_table",
+    real = sqlite_backend.sqlite_table
+    monkeypatch.setattr(sqlite_backend, "sqlite_table",
                         lambda raw, *a: seen.append(threading.current_thread()) or real(raw, *a))
     d = db.describe("Track")
     deadline = time.monotonic() + 5
@@ -224,8 +226,8 @@ def test_read_write_database_writes(tmp_path, opened):
 def test_cancel_interrupts_the_statement(path, opened, what):
     db = opened(path, threads=1)            # one thread: the next query can only run once the first is stopped
     interrupted = []
-    real = db._interrupt
-    db._interrupt = lambda raw: interrupted.append(raw) or real(raw)
+    real = db.backend.interrupt
+    db.backend.interrupt = lambda raw: interrupted.append(raw) or real(raw)
     forever = yield db.describe("forever")
     if what == "count":
         d = db.count_rows(View(forever))
@@ -280,8 +282,8 @@ def test_late_cancel_never_interrupts_the_next_query(path, opened):
     on the same connection when the cancel arrives: that statement must not be interrupted."""
     db = opened(path, threads=1)
     interrupted = []
-    real = db._interrupt
-    db._interrupt = lambda raw: interrupted.append(raw) or real(raw)
+    real = db.backend.interrupt
+    db.backend.interrupt = lambda raw: interrupted.append(raw) or real(raw)
     finished = threading.Event()
 
     def quick(job):
@@ -307,7 +309,7 @@ def test_late_cancel_never_interrupts_the_next_query(path, opened):
 def test_cancel_after_delivery_is_a_no_op(path, opened):
     db = opened(path, threads=1)
     interrupted = []
-    db._interrupt = interrupted.append
+    db.backend.interrupt = interrupted.append
     d = db.count_rows_of("Track")
     count = yield d
     d.cancel()

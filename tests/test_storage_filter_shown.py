@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from console.formatting import formatter
-from storage import schema
+from storage.backends import sqlite as sqlite_backend
 from storage.dialect import SQLITE
 from storage.filters import add_sqlite_functions, parse_filter
 from tests import realworld
@@ -59,7 +59,7 @@ def fold(text: str) -> str:
 
 
 def check(conn, table_name: str, column: str, pattern: str):
-    table = schema.sqlite_table(conn, table_name, "table")
+    table = sqlite_backend.sqlite_table(conn, table_name, "table")
     col = table.column(column)
     stored = conn.execute(f"SELECT id, {column} FROM {table_name} ORDER BY id").fetchall()
     want = [i for i, v in stored if v is not None and fold(pattern) in fold(shown(v, col.kind))]
@@ -122,7 +122,7 @@ def test_the_rules_are_the_grids(db):
     """The rules the filters follow are the grid's own (console.formatting)."""
     for name, column in (("reals", "r"), ("mixed", "flag"), ("mixed", "price"), ("mixed", "qty"),
                          ("mixed", "name"), ("mixed", "anything")):
-        col = schema.sqlite_table(db, name, "table").column(column)
+        col = sqlite_backend.sqlite_table(db, name, "table").column(column)
         show = formatter(col)
         for (value,) in db.execute(f"SELECT {column} FROM {name} WHERE {column} IS NOT NULL"):
             assert show(value) == shown(value, col.kind), (column, value)

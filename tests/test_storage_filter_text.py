@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from storage import schema
+from storage.backends import sqlite as sqlite_backend
 from storage.dialect import SQLITE
 from storage.filters import add_sqlite_functions, parse_filter
 from tests import realworld
@@ -30,7 +30,7 @@ def db(tmp_path_factory):
     """)
     conn = sqlite3.connect(path)
     add_sqlite_functions(conn)
-    yield conn, schema.sqlite_table(conn, "t", "table")
+    yield conn, sqlite_backend.sqlite_table(conn, "t", "table")
     conn.close()
 
 

@@ -14,6 +14,7 @@ import sqlite3
 import pytest
 
 from storage import schema
+from storage.backends import sqlite as sqlite_backend
 from storage.dialect import POSTGRES, SQLITE
 from storage.filters import FilterError, add_sqlite_functions, parse_filter
 from tests import realworld
@@ -50,7 +51,7 @@ def db(tmp_path_factory):
     path = realworld.build(tmp_path_factory.mktemp("typing") / "places.db", SCRIPT)
     conn = sqlite3.connect(path)
     add_sqlite_functions(conn)
-    tables = {name: schema.sqlite_table(conn, name, "table") for name in ("places", "tight")}
+    tables = {name: sqlite_backend.sqlite_table(conn, name, "table") for name in ("places", "tight")}
     yield conn, tables
     conn.close()
 
@@ -193,8 +194,8 @@ def test_views_are_never_enforced(tmp_path):
     path = realworld.build(tmp_path / "v.db", "CREATE TABLE t (n INTEGER) STRICT; CREATE VIEW v AS SELECT n FROM t;")
     conn = sqlite3.connect(path)
     try:
-        assert schema.sqlite_table(conn, "t", "table").column("n").enforced
-        assert not schema.sqlite_table(conn, "v", "view").column("n").enforced
+        assert sqlite_backend.sqlite_table(conn, "t", "table").column("n").enforced
+        assert not sqlite_backend.sqlite_table(conn, "v", "view").column("n").enforced
     finally:
         conn.close()
 
@@ -242,7 +243,7 @@ def test_ordering_on_a_column_of_no_type_compares_numbers_as_numbers(tmp_path):
     """)
 
     def found(table, name, kind, text):
-        col = schema.sqlite_table(conn, table, kind).column(name)
+        col = sqlite_backend.sqlite_table(conn, table, kind).column(name)
         cond = parse_filter(text, col, SQLITE)
         return sorted(r[0] for r in conn.execute(f'SELECT "{name}" FROM "{table}" WHERE {cond.sql}', cond.params))
     assert found("t", "x", "table", ">300") == [353, 359.5]          # not the text values, not 'n/a'

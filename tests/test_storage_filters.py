@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from storage import schema
+from storage.backends import sqlite as sqlite_backend
 from storage.dialect import MYSQL, POSTGRES, SQLITE
 from storage.filters import FilterError, add_sqlite_functions, convert, parse_filter
 from tests import realworld
@@ -47,7 +48,7 @@ def db(tmp_path_factory):
     path = realworld.build(tmp_path_factory.mktemp("filters") / "items.db", SCRIPT)
     conn = sqlite3.connect(path)
     add_sqlite_functions(conn)
-    table = schema.sqlite_table(conn, "items", "table")
+    table = sqlite_backend.sqlite_table(conn, "items", "table")
     yield conn, table
     conn.close()
 

@@ -13,9 +13,9 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor, task
 
+from storage.backends.sqlite_files import LOCK_NOTE, FileLocked
 from storage.database import RowCount, TableEntry
 from storage.jobs import is_cancel
-from storage.sqlite_backend import LOCK_NOTE, FileLocked
 from storage.targets import TargetError, parse_target
 from tests import realworld
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from storage.backends.sqlite_files import check_sqlite_file
 from storage.demo import create_demo
-from storage.targets import TargetError, check_sqlite_file, parse_target
+from storage.targets import TargetError, parse_target
 from tests import realworld
 
 

@@ -10,9 +10,10 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor
 
-from storage import sqlite_backend
+from storage.backends import sqlite_files
+from storage.backends.sqlite import RowdeskSQLiteConnection
+from storage.backends.sqlite_files import FileReplaced
 from storage.database import Database
-from storage.sqlite_backend import FileReplaced, RowdeskSQLiteConnection
 from storage.targets import parse_target
 from tests import realworld
 
@@ -63,8 +64,8 @@ def test_deleted_file_is_noticed(opened):
 @pytest_twisted.inlineCallbacks
 def test_check_runs_in_a_worker_thread(opened, monkeypatch):
     seen = []
-    real = sqlite_backend.file_identity
-    monkeypatch.setattr(sqlite_backend, "file_identity", lambda p: seen.append(threading.current_thread()) or real(p))
+    real = sqlite_files.file_identity
+    monkeypatch.setattr(sqlite_files, "file_identity", lambda p: seen.append(threading.current_thread()) or real(p))
     assert (yield opened.check_file()) is None
     assert seen and threading.main_thread() not in seen
 

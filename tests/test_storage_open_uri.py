@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
+from storage.backends.sqlite import RowdeskSQLiteConnection
 from storage.demo import create_demo
-from storage.sqlite_backend import RowdeskSQLiteConnection
 from storage.targets import TargetError, parse_target
 from tests import realworld
 

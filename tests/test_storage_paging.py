@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from storage import schema
+from storage.backends import sqlite as sqlite_backend
 from storage.dialect import MYSQL, POSTGRES, SQLITE, Dialect
 from storage.filters import add_sqlite_functions, parse_filter
 from storage.paging import Order, Plan, View, fetch
@@ -38,21 +39,22 @@ def q_of(conn):
 
 
 def table_of(conn, name) -> schema.Table:
-    kinds = dict(schema.sqlite_tables(conn))
-    return schema.sqlite_table(conn, name, kinds[name])
+    kinds = dict(sqlite_backend.sqlite_tables(conn))
+    return sqlite_backend.sqlite_table(conn, name, kinds[name])
 
 
 def expected(conn, table: schema.Table, order: Order, filters=(), *, from_end=False) -> list[tuple]:
     """Every row with a plain ORDER BY over the whole table: what paging must reproduce (*from_end*: as
     read from the end, which for an unsorted view is in the order of every column)."""
-    q = schema.quote_sqlite
+    q = sqlite_backend.quote_sqlite
     sql = f"SELECT {', '.join(q(c) for c in table.column_names)} FROM {q(table.name)}"
     params = [p for f in filters for p in f.params]
     if filters:
         sql += " WHERE " + " AND ".join(f.sql for f in filters)
     d = " DESC" if order.descending else ""
-    if table.key:
-        keys = [k if k == table.rowid_alias else q(k) for k in table.key]
+    if table.identity.page_key:
+        hidden = table.identity.hidden
+        keys = [hidden] if hidden is not None else [q(k) for k in table.identity.page_key]
         by = ([q(order.column) + d] if order.column else []) + [k + d for k in keys]
         sql += " ORDER BY " + ", ".join(by)
     elif order.column or from_end:
@@ -176,7 +178,7 @@ def test_walk_both_ways_matches_order_by(conns, case, size):
     assert forward == want
     backward, bmarks = walk_backward(q, plan, size)
     assert backward == expected(conn, table, order, from_end=True)
-    if table.key:
+    if table.identity.page_key:
         assert fmarks == bmarks       # a keyless row's mark says from which side it was read
 
 
@@ -220,7 +222,7 @@ def test_mysql_sql_shape():
     table = schema.Table("t", "table", (schema.Column("a", "INTEGER", "int", nullable=False),
                                         schema.Column("b", "INTEGER", "int", nullable=False),
                                         schema.Column("c", "INTEGER", "int", nullable=False)),
-                         primary_key=("b", "c"), key=("b", "c"))
+                         primary_key=("b", "c"), identity=schema.RowIdentity(("b", "c")))
     plan = Plan(View(table, Order("a")), MYSQL_ON_SQLITE)
     sql, params = plan._compare(plan_cols, [1, 2, 3], ">")
     assert sql == '("a" >= ? AND ("a" > ? OR ("a" = ? AND ("b" > ? OR ("b" = ? AND "c" > ?)))))'
@@ -255,7 +257,8 @@ def test_null_segment_order_and_every_row_once(conns, desc):
 
 def test_postgres_puts_nulls_last_ascending():
     table = schema.Table("t", "table", (schema.Column("id", "INTEGER", "int", nullable=False, pk_position=1),
-                                        schema.Column("v", "TEXT", "text")), primary_key=("id",), key=("id",))
+                                        schema.Column("v", "TEXT", "text")), primary_key=("id",),
+                         identity=schema.RowIdentity(("id",)))
     assert Plan(View(table, Order("v")), POSTGRES).segments() == ["value", "null"]
     assert Plan(View(table, Order("v", True)), POSTGRES).segments() == ["null", "value"]
     assert Plan(View(table, Order("v")), SQLITE).segments() == ["null", "value"]
@@ -365,7 +368,7 @@ def test_walk_with_filters(conns, db, name, filters, col, desc):
     view = View(table, Order(col, desc), conds)
     want = expected(conn, table, Order(col, desc), conds)
     assert want
-    total = conn.execute(f"SELECT count(*) FROM {schema.quote_sqlite(name)}").fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM {sqlite_backend.quote_sqlite(name)}").fetchone()[0]
     assert len(want) < total
     q = q_of(conn)
     for dialect in (SQLITE, MYSQL_ON_SQLITE):

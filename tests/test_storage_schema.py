@@ -13,11 +13,12 @@ import sqlobject as so
 from sqlobject import classregistry
 from twisted.internet import reactor
 
-from storage import schema
+from storage.backends import sqlite as sqlite_backend
+from storage.backends.sqlite import RowdeskSQLiteConnection
 from storage.database import Database
+from storage.dialect import SQLITE
 from storage.models import build_model, new_registry_name
 from storage.schema import decimal_size, kind_of
-from storage.sqlite_backend import RowdeskSQLiteConnection
 from storage.targets import parse_target
 from tests import realworld
 
@@ -35,8 +36,8 @@ def files(tmp_path_factory):
 def describe(path, name):
     conn = sqlite3.connect(path)
     try:
-        kinds = dict(schema.sqlite_tables(conn))
-        return schema.sqlite_table(conn, name, kinds[name])
+        kinds = dict(sqlite_backend.sqlite_tables(conn))
+        return sqlite_backend.sqlite_table(conn, name, kinds[name])
     finally:
         conn.close()
 
@@ -44,7 +45,7 @@ def describe(path, name):
 def table_names(path):
     conn = sqlite3.connect(path)
     try:
-        return schema.sqlite_tables(conn)
+        return sqlite_backend.sqlite_tables(conn)
     finally:
         conn.close()
 
@@ -113,9 +114,8 @@ def test_chinook_track(files):
     t = describe(files["chinook"], "Track")
     assert t.type == "table"
     assert t.primary_key == ("TrackId",)
-    assert t.key == ("TrackId",)                 # INTEGER PRIMARY KEY is the rowid
-    assert t.rowid_alias is None
-    assert t.rowid_sql == '"TrackId"'
+    assert t.identity.page_key == ("TrackId",)                 # INTEGER PRIMARY KEY is the rowid
+    assert t.identity.hidden is None and t.identity.columns == ("TrackId",)
     assert t.read_only_reason is None
     assert t.column_names == ["TrackId", "Name", "AlbumId", "MediaTypeId", "GenreId", "Composer", "Milliseconds",
                               "Bytes", "UnitPrice"]
@@ -149,7 +149,7 @@ def test_chinook_kinds(files):
 def test_composite_key_in_a_rowid_table(files):
     t = describe(files["chinook"], "PlaylistTrack")
     assert t.primary_key == ("PlaylistId", "TrackId")
-    assert t.key == ("_rowid_",) and t.rowid_alias == "_rowid_" and t.rowid_sql == "_rowid_"
+    assert t.identity.page_key == ("_rowid_",) and t.identity.hidden == "_rowid_"
     assert "composite primary key (PlaylistId, TrackId)" in t.read_only_reason
     assert t.column("PlaylistId").pk_position == 1 and t.column("TrackId").pk_position == 2
     assert t.column("TrackId").references == ("Track", "TrackId")
@@ -159,7 +159,7 @@ def test_composite_key_in_a_rowid_table(files):
 def test_northwind_order_details(files):
     t = describe(files["northwind"], "Order Details")
     assert t.primary_key == ("OrderID", "ProductID")
-    assert t.key == ("_rowid_",)
+    assert t.identity.page_key == ("_rowid_",)
     assert t.read_only_reason.startswith("composite primary key")
     assert t.column("OrderID").references == ("Orders", "OrderID")
     assert t.column("ProductID").references == ("Products", "ProductID")
@@ -172,7 +172,7 @@ def test_northwind_order_details(files):
 def test_text_primary_key_in_a_rowid_table(files):
     t = describe(files["northwind"], "Customers")
     assert t.primary_key == ("CustomerID",)
-    assert t.key == ("_rowid_",) and t.rowid_alias == "_rowid_"
+    assert t.identity.page_key == ("_rowid_",) and t.identity.hidden == "_rowid_"
     assert t.read_only_reason is None
     assert t.column("CustomerID").kind == "text" and t.column("CustomerID").indexed
     # SQLite accepts NULL in it (not declared NOT NULL, not INTEGER PRIMARY KEY, not WITHOUT ROWID)
@@ -199,28 +199,28 @@ def test_northwind_kinds_and_blob(files):
     assert t.column("CustomerID").references == ("Customers", "CustomerID")
     cats = describe(files["northwind"], "Categories")
     assert cats.column("Picture").kind == "blob"
-    assert cats.key == ("CategoryID",)             # AUTOINCREMENT: still the rowid
+    assert cats.identity.page_key == ("CategoryID",)             # AUTOINCREMENT: still the rowid
 
 
 def test_without_rowid_composite_key(files):
     t = describe(files["oddities"], "inventory")
     assert t.primary_key == ("warehouse", "sku")
-    assert t.key == ("warehouse", "sku")
-    assert t.rowid_alias is None and t.rowid_sql is None
+    assert t.identity.page_key == ("warehouse", "sku")
+    assert t.identity.hidden is None
     assert t.read_only_reason.startswith("composite primary key")
 
 
 def test_without_rowid_single_key_is_writable(tmp_path):
     path = realworld.build(tmp_path / "wr.db", "CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID;")
     t = describe(path, "kv")
-    assert t.key == ("k",) and t.rowid_sql is None and t.read_only_reason is None
+    assert t.identity.page_key == ("k",) and t.identity.hidden is None and t.read_only_reason is None
     assert not t.column("k").nullable            # WITHOUT ROWID enforces NOT NULL on the key
 
 
 def test_no_primary_key(files):
     t = describe(files["oddities"], "event_log")
     assert t.primary_key == ()
-    assert t.key == ("_rowid_",) and t.rowid_alias == "_rowid_"
+    assert t.identity.page_key == ("_rowid_",) and t.identity.hidden == "_rowid_"
     assert t.read_only_reason == "no primary key: a row cannot be identified safely"
     assert t.column("level").indexed
 
@@ -228,23 +228,23 @@ def test_no_primary_key(files):
 def test_column_named_rowid(files):
     t = describe(files["oddities"], "legacy")
     assert t.column_names == ["rowid", "name", "note"]
-    assert t.rowid_alias == "_rowid_" and t.key == ("_rowid_",)
+    assert t.identity.hidden == "_rowid_" and t.identity.page_key == ("_rowid_",)
     # the alias really is SQLite's rowid, not the user's column
-    got = realworld.rows(files["oddities"], f"SELECT {t.rowid_alias}, \"rowid\" FROM legacy ORDER BY 1 LIMIT 3")
+    got = realworld.rows(files["oddities"], f"SELECT {t.identity.hidden}, \"rowid\" FROM legacy ORDER BY 1 LIMIT 3")
     assert got == [(1, None), (2, 999), (3, 998)]
 
 
 def test_every_rowid_alias_taken(files):
     t = describe(files["oddities"], "all_aliases")
     assert t.column_names == ["_rowid_", "rowid", "oid", "v"]
-    assert t.key == () and t.rowid_alias is None and t.rowid_sql is None
+    assert t.identity.page_key == () and t.identity.hidden is None
     assert t.read_only_reason is not None
 
 
 def test_int_primary_key_is_not_a_rowid_alias(files):
     t = describe(files["oddities"], "codes")
     assert t.primary_key == ("id",)
-    assert t.key == ("_rowid_",)                  # "INT PRIMARY KEY" is an ordinary column
+    assert t.identity.page_key == ("_rowid_",)                  # "INT PRIMARY KEY" is an ordinary column
     got = realworld.rows(files["oddities"], "SELECT _rowid_, id FROM codes ORDER BY _rowid_ LIMIT 2")
     assert got == [(1, 10), (2, 20)]
 
@@ -253,8 +253,8 @@ def test_quoted_identifiers(files):
     t = describe(files["oddities"], 'we"ird tab')
     assert t.name == 'we"ird tab'
     assert t.column_names == ["id", 'col "x"', "sp ace"]
-    assert t.key == ("id",) and t.rowid_sql == '"id"'
-    assert schema.quote_sqlite(t.name) == '"we""ird tab"'
+    assert t.identity.page_key == ("id",) and t.identity.hidden is None
+    assert sqlite_backend.quote_sqlite(t.name) == '"we""ird tab"'
 
 
 def test_odd_kinds_and_indexes(files):
@@ -276,7 +276,7 @@ def test_views(files):
                        (files["oddities"], "recent_events")):
         t = describe(path, name)
         assert t.type == "view"
-        assert t.key == () and t.rowid_sql is None and t.rowid_alias is None
+        assert t.identity.page_key == () and t.identity.hidden is None
         assert t.read_only_reason == "a view: rows have no identity to write back to"
     v = describe(files["northwind"], "Alphabetical list of products")
     assert v.column_names == ["ProductID", "ProductName", "CategoryID", "QuantityPerUnit", "UnitPrice",
@@ -301,7 +301,7 @@ def chinook_conn(files):
 def test_build_model_chinook(files, chinook_conn):
     track = describe(files["chinook"], "Track")
     registry = new_registry_name()
-    Track = build_model(track, chinook_conn, registry)
+    Track = build_model(track, chinook_conn, registry, SQLITE)
     assert issubclass(Track, so.SQLObject)
     assert Track.sqlmeta.table == '"Track"'            # quoted: SQLObject writes it into SQL as given
     assert Track.sqlmeta.idName == '"TrackId"'
@@ -325,7 +325,7 @@ def test_build_model_text_key(files, tmp_path):
     t = describe(files["northwind"], "Customers")
     conn = RowdeskSQLiteConnection(files["northwind"], read_only=True)
     try:
-        Customers = build_model(t, conn, new_registry_name())
+        Customers = build_model(t, conn, new_registry_name(), SQLITE)
         assert Customers.sqlmeta.idName == '"CustomerID"' and Customers.sqlmeta.idType is str
         first = realworld.rows(files["northwind"], 'SELECT "CustomerID", "CompanyName" FROM "Customers" LIMIT 1')[0]
         assert Customers.get(first[0]).CompanyName == first[1]
@@ -339,12 +339,12 @@ def test_build_model_text_key(files, tmp_path):
     ("oddities", "recent_events"),
 ])
 def test_no_model_for_unmappable_tables(files, chinook_conn, db, name):
-    assert build_model(describe(files[db], name), chinook_conn, new_registry_name()) is None
+    assert build_model(describe(files[db], name), chinook_conn, new_registry_name(), SQLITE) is None
 
 
 def test_model_attribute_names_for_odd_columns(files, chinook_conn):
     t = describe(files["oddities"], 'we"ird tab')
-    Weird = build_model(t, chinook_conn, new_registry_name())
+    Weird = build_model(t, chinook_conn, new_registry_name(), SQLITE)
     assert Weird.sqlmeta.idName == '"id"'
     assert sorted((c.name, c.dbName) for c in Weird.sqlmeta.columnList) == [("col__x_", '"col ""x"""'),
                                                                             ("sp_ace", '"sp ace"')]
@@ -354,8 +354,8 @@ def test_same_class_name_twice_in_one_registry(tmp_path, chinook_conn):
     path = realworld.build(tmp_path / "twins.db", 'CREATE TABLE "order-items" (id INTEGER PRIMARY KEY, v TEXT);'
                                                   "CREATE TABLE order_items (id INTEGER PRIMARY KEY, w TEXT);")
     registry = new_registry_name()
-    a = build_model(describe(path, "order-items"), chinook_conn, registry)
-    b = build_model(describe(path, "order_items"), chinook_conn, registry)
+    a = build_model(describe(path, "order-items"), chinook_conn, registry, SQLITE)
+    b = build_model(describe(path, "order_items"), chinook_conn, registry, SQLITE)
     assert a is not None and b is not None and a is not b
     assert (a.sqlmeta.table, b.sqlmeta.table) == ('"order-items"', '"order_items"')
 
@@ -393,7 +393,7 @@ def test_database_maps_what_it_can(files):
 def test_concurrent_describes_build_one_class(files, monkeypatch):
     """The console asks for the schema, the count and the first page at once: three threads describe one table."""
     slow_inside = threading.Barrier(2, timeout=0.5)
-    real = schema.sqlite_table
+    real = sqlite_backend.sqlite_table
 
     def slow(raw, name, kind):
         try:
@@ -402,7 +402,7 @@ def test_concurrent_describes_build_one_class(files, monkeypatch):
             pass
         time.sleep(0.02)
         return real(raw, name, kind)
-    monkeypatch.setattr(schema, "sqlite_table", slow)
+    monkeypatch.setattr(sqlite_backend, "sqlite_table", slow)
     db = Database(parse_target(str(files["chinook"]), read_only=True), reactor, threads=3)
     try:
         from twisted.internet import defer
@@ -418,7 +418,7 @@ def test_concurrent_describes_build_one_class(files, monkeypatch):
 
 
 def test_decimal_values_read_through_the_model(files, chinook_conn):
-    Track = build_model(describe(files["chinook"], "Track"), chinook_conn, new_registry_name())
+    Track = build_model(describe(files["chinook"], "Track"), chinook_conn, new_registry_name(), SQLITE)
     price = Track.get(1).UnitPrice
     assert Decimal(str(price)) in (Decimal("0.99"), Decimal("1.99"))
 
@@ -430,7 +430,7 @@ def test_model_of_a_table_whose_names_need_quoting_works(tmp_path):
                                                    "INSERT INTO \"we\"\"ird tab\" VALUES (1, 'one', 3, 7);")
     conn = RowdeskSQLiteConnection(path)
     try:
-        Weird = build_model(describe(path, 'we"ird tab'), conn, new_registry_name())
+        Weird = build_model(describe(path, 'we"ird tab'), conn, new_registry_name(), SQLITE)
         row = Weird.get(1)
         assert (row.col__x_, row.sp_ace, row.order) == ("one", 3, 7)
         row.sp_ace = 99

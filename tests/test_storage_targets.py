@@ -7,9 +7,10 @@ import sqlite3
 
 import pytest
 
+from storage.backends.sqlite import RowdeskSQLiteConnection, journal_mode
+from storage.backends.sqlite_files import BUSY_TIMEOUT_MS, check_sqlite_file
 from storage.secrets import mask_secrets
-from storage.sqlite_backend import BUSY_TIMEOUT_MS, RowdeskSQLiteConnection, journal_mode
-from storage.targets import TargetError, check_sqlite_file, parse_target
+from storage.targets import TargetError, parse_target
 from tests import realworld
 
 
@@ -308,7 +309,7 @@ def test_wal_file_stays_wal(tmp_path):
 
 def test_unreadable_file_message(tmp_path, dbfile, monkeypatch):
     """The same path as test_unreadable_file, with the permission error simulated (root can read anything)."""
-    import storage.targets as targets
+    import storage.backends.sqlite_files as targets
 
     def refuse(path, mode="r", *a, **kw):
         raise PermissionError(13, "Permission denied", str(path))
@@ -320,7 +321,7 @@ def test_unreadable_file_message(tmp_path, dbfile, monkeypatch):
 
 def test_not_writable_message(dbfile, monkeypatch):
     """The same path as test_not_writable_needs_read_only, with the missing permission simulated."""
-    import storage.targets as targets
+    import storage.backends.sqlite_files as targets
 
     monkeypatch.setattr(targets.os, "access", lambda path, mode: mode != os.W_OK)
     with pytest.raises(TargetError) as e:

@@ -15,6 +15,7 @@ import pytest_twisted
 from twisted.internet import reactor
 
 from storage import schema
+from storage.backends import sqlite as sqlite_backend
 from storage.database import Database
 from storage.dialect import MYSQL, POSTGRES, SQLITE
 from storage.filters import add_sqlite_functions, parse_filter
@@ -91,8 +92,8 @@ def q_of(conn):
 
 
 def table_of(conn, name) -> schema.Table:
-    kind = schema.sqlite_table_type(conn, name)
-    return schema.sqlite_table(conn, name, kind)
+    kind = sqlite_backend.sqlite_table_type(conn, name)
+    return sqlite_backend.sqlite_table(conn, name, kind)
 
 
 def typed(rows) -> list[tuple]:
@@ -103,7 +104,7 @@ def typed(rows) -> list[tuple]:
 def reference(conn, table: schema.Table, order: Order, filters=(), *, nulls_last=False) -> list[tuple]:
     """The view's order, spelled out for sqlite3: the sort column, then every column exactly (binary
     collation), then the storage class of the untyped columns (1 before 1.0, or after when descending)."""
-    q = schema.quote_sqlite
+    q = sqlite_backend.quote_sqlite
     d = " DESC" if order.descending else ""
     nulls = (" NULLS FIRST" if order.descending else " NULLS LAST") if nulls_last else ""
     terms = [q(order.column) + d + nulls] if order.column else []
@@ -114,7 +115,7 @@ def reference(conn, table: schema.Table, order: Order, filters=(), *, nulls_last
 
 
 def select_all(table, filters=()) -> str:
-    q = schema.quote_sqlite
+    q = sqlite_backend.quote_sqlite
     sql = f"SELECT {', '.join(q(c) for c in table.column_names)} FROM {q(table.name)}"
     return sql + (" WHERE " + " AND ".join(f.sql for f in filters) if filters else "")
 
@@ -190,7 +191,7 @@ def test_walks_match_order_by(conn, case, size):
     if size == 1 and name in ("v_wide", "v_union"):
         pytest.skip("the other cases put a boundary between every two rows")
     table = table_of(conn, name)
-    assert not table.key
+    assert not table.identity.page_key
     order = Order(col, desc)
     plan = Plan(View(table, order), SQLITE)
     q = q_of(conn)
@@ -434,7 +435,7 @@ def test_fetch_at(conn, case):
     table = table_of(conn, name)
     plan = Plan(View(table, Order(col, desc)), SQLITE)
     q = q_of(conn)
-    if table.key:
+    if table.identity.page_key:
         d = " DESC" if desc else ""
         want = typed(conn.execute(f"SELECT id, v FROM keyed ORDER BY {f'v{d}, ' if col else ''}id{d}").fetchall())
     elif col is None:
@@ -443,7 +444,7 @@ def test_fetch_at(conn, case):
         want = typed(reference(conn, table, Order(col, desc)))
     n = len(want)
     inside = [i for i in range(1, n - 1) if want[i - 1] == want[i] == want[i + 1]]
-    assert table.key or inside
+    assert table.identity.page_key or inside
     for offset in sorted({0, 1, 2, n // 2, n - 1, n, n + 3, *inside[:3], *inside[-3:]}):
         page = fetch_at(q, plan, offset, limit=9)
         assert typed(page.rows) == want[offset:offset + 9]

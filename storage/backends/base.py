@@ -1,0 +1,101 @@
+"""What storage needs from an engine, in one place: a backend per engine owns
+everything engine-specific, so that `storage.database` and everything above it
+never know which engine they talk to.
+
+A backend is used from worker threads only (never the reactor thread):
+checkout/release hand out raw DB-API connections, one per job (see
+`storage.lease`); catalogue/describe/estimate read the schema on one; interrupt
+stops the statement running on one, from the control thread; classify says
+what an exception means.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import TypeVar
+
+from storage.dialect import Dialect
+from storage.schema import RowCount, Table, TableEntry
+
+T = TypeVar("T")
+
+
+class ErrorKind(enum.Enum):
+    CANCELLED = "cancelled"                  # the statement was interrupted on purpose
+    CONNECTION_LOST = "connection lost"      # the connection is dead: throw it away; a read may be retried once
+    AUTHENTICATION = "authentication"
+    CONSTRAINT = "constraint"                # a key, foreign key, check or NOT NULL refused a write
+    LOCK_TIMEOUT = "lock timeout"            # another session holds a lock longer than we wait
+    READ_ONLY = "read-only"                  # the database or the session refuses writes
+    OTHER = "other"
+
+
+class Backend:
+    """One engine. Subclasses set `name` and `dialect` and implement the methods below."""
+
+    name = ""
+    dialect: Dialect
+
+    def __init__(self, target):
+        self.target = target
+
+    # -- connections (worker threads) ------------------------------------------------------------------------
+    @property
+    def connection(self):
+        """The SQLObject connection (for the operator's own models and SQLObject classes)."""
+        raise NotImplementedError
+
+    def checkout(self):
+        """A raw DB-API connection for one job."""
+        raise NotImplementedError
+
+    def release(self, raw, *, broken: bool) -> None:
+        """Give *raw* back at the end of its job, or throw it away when *broken*."""
+        raise NotImplementedError
+
+    def prepare(self, raw, job) -> None:
+        """Called when a job takes *raw*: e.g. hooks that let a cancel stop a statement."""
+
+    def unprepare(self, raw) -> None:
+        """Called when the job gives *raw* back."""
+
+    def interrupt(self, raw) -> None:
+        """Stop the statement running on *raw* (from the control thread): never the connection."""
+        raise NotImplementedError
+
+    def classify(self, error: BaseException) -> ErrorKind:
+        return ErrorKind.OTHER
+
+    def run(self, job, fn: Callable[[], T]) -> T:
+        """Run one read, fn(), with the engine's own way of waiting (SQLite: another process's lock)."""
+        return fn()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- schema ------------------------------------------------------------------------------------------------
+    def catalogue(self, raw) -> list[TableEntry]:
+        """Every table and view the user may read, in the order the operator sees them."""
+        raise NotImplementedError
+
+    def describe(self, raw, entry: TableEntry) -> Table:
+        raise NotImplementedError
+
+    def find(self, raw, name: str) -> TableEntry | None:
+        """The entry whose display name is *name* (engines that can look one up directly do)."""
+        return next((e for e in self.catalogue(raw) if e.display == name), None)
+
+    def estimate(self, raw, table: Table) -> RowCount | None:
+        """A quick count (exact when cheap), or None when only a real count can tell."""
+        return None
+
+    # -- the file or server itself -------------------------------------------------------------------------------
+    def check_file(self) -> str | None:
+        """None while the database is the one that was opened, else one line for the operator."""
+        return None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """How it was opened, when that is not the obvious way (one line each)."""
+        return ()

@@ -8,7 +8,7 @@ targets (SQLite files: storage.backends.sqlite_files).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from storage.secrets import mask_secrets
@@ -24,17 +24,29 @@ class TargetError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    scheme: str          # "sqlite"; server schemes come with their backends
-    uri: str             # the full URI, password included: never show it, use `display`
+    scheme: str          # the engine: "sqlite", "postgres" or "mysql"
+    uri: str             # what was asked for, never with a password (that is `password`); shown as `display`
     path: Path | None    # SQLite file
     read_only: bool
     immutable: bool = False      # SQLite immutable=1: no locks, nothing created, others' changes unseen
     notes: tuple[str, ...] = ()  # for the operator, one line each: how the file was opened and what it means
     identity: tuple[int, int] | None = None   # (st_dev, st_ino) of the file that was checked
+    # Servers:
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    database: str | None = None
+    schema: str | None = None                 # PostgreSQL: the schema asked for (?schema=), shown first
+    options: tuple[tuple[str, str], ...] = ()
+    password: str | None = field(default=None, repr=False, compare=False)   # never in a repr, log or report
 
     @property
     def display(self) -> str:
         return mask_secrets(self.uri)
+
+    @property
+    def is_server(self) -> bool:
+        return self.scheme != "sqlite"
 
 
 def parse_target(text: str, *, read_only: bool = False, on_wait: Callable[[str], None] | None = None,
@@ -48,8 +60,10 @@ def parse_target(text: str, *, read_only: bool = False, on_wait: Callable[[str],
     if "://" in text or text.startswith("sqlite:"):
         scheme = text.split(":", 1)[0].lower()
         if scheme in SERVER_SCHEMES:
-            raise TargetError(f"{mask_secrets(text)}: {scheme} servers are not supported by this version yet")
+            from storage.backends.server_targets import server_target
+
+            return server_target(text, read_only=read_only)
         if scheme != "sqlite":
-            raise TargetError(f"{mask_secrets(text)}: unknown scheme {scheme!r} "
-                              "(expected a SQLite file or sqlite:///path)")
+            raise TargetError(f"{mask_secrets(text)}: unknown scheme {scheme!r} (expected a SQLite file, "
+                              "sqlite:///path, postgres://… or mysql://…)")
     return sqlite_target(text, read_only=read_only, on_wait=on_wait, lock_wait=lock_wait)

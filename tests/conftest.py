@@ -146,3 +146,7 @@ def harness():
     yield make
     for h in made:
         h.close()
+
+
+# The server fixtures (pg_schema, mysql_database): a namespace of its own per test on the real servers.
+from tests.servers import mysql_database, pg_schema  # noqa: E402, F401

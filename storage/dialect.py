@@ -18,6 +18,7 @@ class Dialect:
     bare_prefix: str = ""          # makes a column's value compare as ORDER BY orders it (no type affinity)
     exact_collation: str = ""      # a collation under which only identical values tie
     dynamic_types: bool = False    # a column may hold values of several types (1 and 1.0 side by side)
+    text_type: str = "TEXT"        # what CAST(x AS …) turns any value into text with
 
     def quote(self, name: str) -> str:
         q = self.quote_char
@@ -41,4 +42,4 @@ SQLITE = Dialect("sqlite", '"', "qmark", row_values_indexed=True, nulls_first_as
                  like_case_insensitive=False, bare_prefix="+", exact_collation=" COLLATE BINARY", dynamic_types=True)
 POSTGRES = Dialect("postgres", '"', "format", row_values_indexed=True, nulls_first_ascending=False)
 # MariaDB never uses an index for row-value comparisons: see PITFALLS.md.
-MYSQL = Dialect("mysql", "`", "format", row_values_indexed=False, nulls_first_ascending=True)
+MYSQL = Dialect("mysql", "`", "format", row_values_indexed=False, nulls_first_ascending=True, text_type="CHAR")

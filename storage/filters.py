@@ -134,8 +134,23 @@ def _unquote(text: str) -> tuple[str, bool]:
     return text, False
 
 
+# The LIKE escape character: not a backslash, which MySQL reads as an escape in its own string literals
+# (and, under NO_BACKSLASH_ESCAPES, does not): '!' means the same on every engine.
+_ESCAPE = "!"
+
+
 def _like_pattern(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    e = _ESCAPE
+    return "%" + text.replace(e, e + e).replace("%", e + "%").replace("_", e + "_") + "%"
+
+
+def _contains(shown: str, dialect: Dialect, *, negated: bool = False) -> str:
+    """*shown* LIKE the pattern, case-insensitive: SQLite's LIKE folds ASCII itself; on the servers both sides
+    are lowered (PostgreSQL's LIKE is case-sensitive, and a MySQL binary or _bin column is too)."""
+    like = "NOT LIKE" if negated else "LIKE"
+    if dialect.name == "sqlite":
+        return f"{shown} {like} ? ESCAPE '{_ESCAPE}'"
+    return f"LOWER({shown}) {like} LOWER(?) ESCAPE '{_ESCAPE}'"
 
 
 def parse_filter(text: str, col: Column, dialect: Dialect) -> Condition | None:
@@ -161,9 +176,9 @@ def parse_filter(text: str, col: Column, dialect: Dialect) -> Condition | None:
                 return Condition(name, sql, params, f"{name} {op} {operand}", text, note)
         if raw.startswith("!") and len(raw) > 1:
             operand, _ = _unquote(raw[1:])
-            return Condition(name, f"({q} IS NULL OR {_shown(q, col, dialect)} NOT LIKE ? ESCAPE '\\')",
+            return Condition(name, f"({q} IS NULL OR {_contains(_shown(q, col, dialect), dialect, negated=True)})",
                              (_like_pattern(operand),), f"{name} !~ {operand}", text)
-    return Condition(name, f"{_shown(q, col, dialect)} LIKE ? ESCAPE '\\'", (_like_pattern(value),),
+    return Condition(name, _contains(_shown(q, col, dialect), dialect), (_like_pattern(value),),
                      f"{name} ~ {value}", text)
 
 
@@ -179,7 +194,10 @@ def _shown(q: str, col: Column, dialect: Dialect) -> str:
     """SQL for the text the grid shows of column *q*'s value, which `text` filters search."""
     if dialect.name == "sqlite":
         return _sqlite_shown(q, col)
-    return f"CAST({q} AS TEXT)"        # until the server engines' backends bring their own text of a value
+    if col.kind == "bool" and dialect.name == "mysql":
+        # MySQL's booleans are tinyint(1): 1 and 0, shown true and false.
+        return f"(CASE {q} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE CAST({q} AS CHAR) END)"
+    return f"CAST({q} AS {dialect.text_type})"
 
 
 # == SQLite ==========================================================================================================

@@ -12,6 +12,7 @@ Two promises hold for every value shown anywhere:
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 from urwid.str_util import calc_text_pos, calc_width
@@ -70,7 +71,11 @@ def plain_text(value) -> str:
         return repr(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex(" ")
-    return str(value)                # int, str, Decimal, date and time: their str() is what is stored
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)      # a driver's JSON value, as JSON (not Python's repr)
+    if isinstance(value, (set, frozenset)):
+        return ",".join(sorted(map(str, value)))          # a MySQL SET, as MySQL writes it
+    return str(value)                # int, str, Decimal, date and time, UUID: their str() is what is stored
 
 
 def one_line(value, limit: int | None = None) -> str:

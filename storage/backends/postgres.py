@@ -1,0 +1,152 @@
+"""The PostgreSQL backend: SQLObject's PostgreSQL connection on psycopg 3 (postgres_connection), its pool
+with a health check, the catalogue of every schema the user may read (postgres_catalog), cancel on the
+server, and what its errors mean (postgres_errors).
+
+- SQLObject's pool is one shared list with no health check, and a connection killed from the server side
+  stays in it, failing forever. A connection is checked when it is taken (psycopg's closed/broken flags, an
+  open or failed transaction, and a socket that has something to read while idle: the server's goodbye) and
+  thrown away when a job found it broken; it goes back without an open transaction.
+- Cancel: psycopg's cancel_safe from the control thread (PostgreSQL's cancel request: the statement ends with
+  SQLSTATE 57014, the connection stays). An aborted transaction (25P02 until then) is rolled back when the
+  connection goes back, before any other job uses it.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+
+import psycopg
+from psycopg.pq import TransactionStatus
+
+from storage.backends import postgres_catalog as catalog
+from storage.backends.base import Backend, ErrorKind
+from storage.backends.postgres_connection import RowdeskPostgresConnection
+from storage.backends.postgres_errors import classify, describe_error
+from storage.dialect import POSTGRES
+from storage.schema import RowCount, Table, TableEntry
+
+log = logging.getLogger(__name__)
+
+# How long a cancel keeps asking the server to end the statement; each request waits this long at most.
+CANCEL_PATIENCE = 2.0
+CANCEL_TIMEOUT = 2.0
+
+
+def _has_input(raw) -> bool:
+    """Has the server sent anything on this idle connection? It says nothing unprompted except its goodbye
+    (pg_terminate_backend, a shutdown) or an asynchronous notice."""
+    poller = select.poll()
+    poller.register(raw.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
+
+
+class PostgresBackend(Backend):
+    name = "postgres"
+    dialect = POSTGRES
+
+    def __init__(self, target):
+        super().__init__(target)
+        self._connection = RowdeskPostgresConnection(target)
+
+    @property
+    def connection(self):
+        return self._connection
+
+    # -- connections: SQLObject's pool, checked ------------------------------------------------------------------
+    def checkout(self):
+        """A live connection from the pool (the dead ones thrown away), or a new one."""
+        while True:
+            raw = self._connection.getConnection()
+            if self._usable(raw):
+                return raw
+            log.info("a pooled PostgreSQL connection is dead: thrown away")
+            self._throw_away(raw)
+
+    def _usable(self, raw) -> bool:
+        if raw.closed or raw.broken:
+            return False
+        if raw.info.transaction_status is not TransactionStatus.IDLE:
+            return self._clean(raw)
+        if not _has_input(raw):
+            return True
+        try:
+            raw.execute("SELECT 1")           # a notice, or the end: one round trip tells
+        except psycopg.Error:
+            return False
+        return True
+
+    @staticmethod
+    def _clean(raw) -> bool:
+        """Roll back a transaction left open or aborted (25P02 after a cancel); False if that fails."""
+        status = raw.info.transaction_status
+        if status is TransactionStatus.IDLE:
+            return True
+        if status not in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+            return False                      # a statement still running, or the connection is gone
+        try:
+            raw.rollback()
+        except psycopg.Error as e:
+            log.info("rollback failed (%s): connection thrown away", e)
+            return False
+        return raw.info.transaction_status is TransactionStatus.IDLE
+
+    def release(self, raw, *, broken: bool) -> None:
+        if broken or raw.closed or raw.broken or not self._clean(raw):
+            self._throw_away(raw)
+        else:
+            self._connection.releaseConnection(raw)
+
+    def _throw_away(self, raw) -> None:
+        self._connection._connectionNumbers.pop(id(raw), None)
+        try:
+            raw.close()
+        except psycopg.Error:
+            pass
+
+    def prepare(self, raw, job) -> None:
+        raw.guard.job = job
+
+    def unprepare(self, raw) -> None:
+        raw.guard.job = None
+
+    def interrupt(self, raw) -> None:
+        """Cancel the statement running on *raw* (control thread), again while it still runs: a request
+        that reached the server before the statement did is dropped there."""
+        def send():
+            try:
+                raw.cancel_safe(timeout=CANCEL_TIMEOUT)
+            except psycopg.Error as e:
+                log.info("cancel request failed: %s", e)
+
+        if not raw.guard.cancel(send, patience=CANCEL_PATIENCE):
+            log.warning("the statement still runs %.0f s after it was cancelled", CANCEL_PATIENCE)
+
+    def classify(self, error: BaseException) -> ErrorKind:
+        return classify(error)
+
+    def describe_error(self, error: BaseException) -> str:
+        """One line for the operator naming what failed."""
+        return describe_error(error, self.target)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    # -- schema ------------------------------------------------------------------------------------------------
+    def catalogue(self, raw) -> list[TableEntry]:
+        return catalog.entries(raw, self.target.schema)
+
+    def describe(self, raw, entry: TableEntry) -> Table:
+        return catalog.describe(raw, entry)
+
+    def find(self, raw, name: str) -> TableEntry | None:
+        return catalog.find(raw, name, self.target.schema)
+
+    def estimate(self, raw, table: Table) -> RowCount | None:
+        return catalog.estimate(raw, table)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        if self.target.read_only:
+            return ("read-only: every transaction of this session is read-only (default_transaction_read_only)",)
+        return ()

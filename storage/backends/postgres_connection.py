@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -174,7 +175,9 @@ class RowdeskPostgresConnection(PostgresConnection):
             "sslmode": options.get("sslmode"),
         }
         if t.read_only:
-            kwargs["options"] = "-c default_transaction_read_only=on"
+            # Given here, options replace PGOPTIONS (a search_path, say): keep what it says.
+            given = os.environ.get("PGOPTIONS", "")
+            kwargs["options"] = f"{given} -c default_transaction_read_only=on".strip()
         return {k: v for k, v in kwargs.items() if v is not None}
 
     def makeConnection(self):

@@ -1,0 +1,112 @@
+"""What a MySQL/MariaDB error means, from its error number: raw PyMySQL exceptions (`args == (number,
+message)`) and SQLObject's dberrors (whose `args[0]` is a message carrying `.code`) alike; and one line
+for the operator saying what failed, in plain words.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pymysql
+
+from storage.backends.base import ErrorKind
+
+CANCELLED = 1317                    # ER_QUERY_INTERRUPTED: KILL QUERY stopped the statement
+ACCESS_DENIED = 1045                # wrong password or no such user@host
+DB_ACCESS_DENIED = 1044             # the user may not use that database
+UNKNOWN_DATABASE = 1049
+TOO_MANY_CONNECTIONS = 1040
+USER_CONNECTIONS = 1203             # max_user_connections reached
+TABLE_ACCESS_DENIED = 1142          # e.g. "SELECT command denied to user 'u'@'h' for table `db`.`t`"
+COLUMN_ACCESS_DENIED = 1143
+NO_SUCH_TABLE = 1146
+LOCK_WAIT_TIMEOUT = 1205            # innodb_lock_wait_timeout, and NOWAIT on MariaDB
+DEADLOCK = 1213                     # the whole transaction was rolled back: not a lock wait, hence OTHER
+CANNOT_CONNECT = (2002, 2003, 2005)  # socket, TCP (refused, unreachable, unknown host)
+
+_KINDS = {
+    ErrorKind.CANCELLED: {CANCELLED},
+    # 2006 gone away, 2013 lost during a query, 2055 lost at a system call, 1927 killed (MariaDB),
+    # 1053 server shutting down, 4031 disconnected for inactivity (MySQL 8).
+    ErrorKind.CONNECTION_LOST: {2006, 2013, 2055, 1927, 1053, 4031},
+    # 1698 unix_socket refused, 1251/2059 auth plugin, 1820/1862 password expired.
+    ErrorKind.AUTHENTICATION: {ACCESS_DENIED, 1698, 1251, 2059, 1820, 1862},
+    # duplicate key, foreign keys, NOT NULL, no default, CHECK (MySQL 3819, MariaDB 4025).
+    ErrorKind.CONSTRAINT: {1062, 1586, 1557, 1451, 1452, 1216, 1217, 1048, 1364, 3819, 4025},
+    ErrorKind.LOCK_TIMEOUT: {LOCK_WAIT_TIMEOUT, 3572},         # 3572: MySQL 8's NOWAIT
+    # 1792 a READ ONLY transaction (our --read-only), 1290/1836 a server in read-only mode.
+    ErrorKind.READ_ONLY: {1792, 1290, 1836},
+}
+_KIND_OF = {code: kind for kind, codes in _KINDS.items() for code in codes}
+
+
+def error_code(error: BaseException) -> int | None:
+    """The MySQL error number of *error* (raw PyMySQL or SQLObject's dberrors), else None."""
+    args = getattr(error, "args", ())
+    if not args:
+        return None
+    first = args[0]
+    if isinstance(first, int):
+        return first
+    code = getattr(first, "code", None)          # sqlobject.mysql.mysqlconnection.ErrorMessage
+    return code if isinstance(code, int) else None
+
+
+def error_message(error: BaseException) -> str:
+    args = getattr(error, "args", ())
+    if len(args) > 1 and isinstance(args[1], str):
+        return args[1]
+    return str(args[0]) if args else str(error)
+
+
+def classify(error: BaseException) -> ErrorKind:
+    if isinstance(error, pymysql.err.InterfaceError) or (
+            isinstance(error, pymysql.err.Error) and error.args[:1] == ("Already closed",)):
+        return ErrorKind.CONNECTION_LOST           # PyMySQL's "the socket is gone": InterfaceError(0, '')
+    return _KIND_OF.get(error_code(error), ErrorKind.OTHER)
+
+
+_DENIED = re.compile(r"(\w+) command denied to user '([^']*)'@'([^']*)' for (?:table|column) (.+)$")
+
+
+def describe(error: BaseException, target) -> str:
+    """One line for the operator: what failed, in plain words, naming the server, database, user or table.
+    Never the password (no MySQL message holds it; the URI shown is the one without it)."""
+    code = error_code(error)
+    message = error_message(error)
+    server = f"{target.host}:{target.port}"
+    user = target.user or "(default user)"
+    kind = classify(error)
+    if code in CANNOT_CONNECT:
+        reason = message.rpartition("(")[2].rstrip(")") if "(" in message else message
+        return f"cannot reach the MySQL server at {server}: {reason}"
+    if kind is ErrorKind.AUTHENTICATION:
+        return f"the MySQL server at {server} refused user {user!r}: wrong password, or no such user ({message})"
+    if code == UNKNOWN_DATABASE:
+        return f"there is no database {target.database!r} on the MySQL server at {server}"
+    if code == DB_ACCESS_DENIED:
+        return f"user {user!r} may not use the database {target.database!r} on {server}"
+    if code in (TOO_MANY_CONNECTIONS, USER_CONNECTIONS):
+        return f"the MySQL server at {server} has too many connections open; try again later ({message})"
+    if code in (TABLE_ACCESS_DENIED, COLUMN_ACCESS_DENIED):
+        m = _DENIED.search(message)
+        if m:
+            what, who, _host, where = m.groups()
+            thing = "table" if code == TABLE_ACCESS_DENIED else "column"
+            return f"permission denied: user {who!r} may not {what} the {thing} {where}"
+        return f"permission denied: {message}"
+    if code == NO_SUCH_TABLE:
+        return f"no such table: {message}"
+    if kind is ErrorKind.CONNECTION_LOST:
+        return f"the connection to the MySQL server at {server} was lost ({message or 'closed'})"
+    if kind is ErrorKind.CANCELLED:
+        return "cancelled: the statement was stopped on the server"
+    if kind is ErrorKind.READ_ONLY:
+        return f"read-only: the server refused to write ({message})"
+    if kind is ErrorKind.LOCK_TIMEOUT:
+        return f"another session holds a lock on these rows; gave up waiting ({message})"
+    if code == DEADLOCK:
+        return f"deadlock with another session: the transaction was rolled back ({message})"
+    if code is not None:
+        return f"MySQL error {code}: {message}"
+    return message or type(error).__name__

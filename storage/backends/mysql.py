@@ -43,6 +43,16 @@ KILL_PAUSE = 0.25
 NO_TIMEOUT = 31_536_000       # a year: the most PyMySQL takes (it refuses 0)
 
 
+class ListCursor(pymysql.cursors.Cursor):
+    """Rows in a list, as sqlite3 and psycopg give them (PyMySQL's own cursor gives a tuple of rows)."""
+
+    def fetchmany(self, size=None):
+        return list(super().fetchmany(size))
+
+    def fetchall(self):
+        return list(super().fetchall())
+
+
 class RowdeskPyMySQL(pymysql.connections.Connection):
     """A PyMySQL connection that knows the job holding it, so that a cancelled job sends no statement,
     and whether a statement is running on it, so that a cancel can see whether its KILL took."""
@@ -94,7 +104,7 @@ class RowdeskMySQLConnection(MySQLConnection):
         conn = RowdeskPyMySQL(
             host=t.host, port=t.port, user=t.user, password=t.password or "", database=t.database,
             charset="utf8mb4", client_flag=CLIENT.FOUND_ROWS, connect_timeout=self.connect_timeout,
-            autocommit=True, init_command="SET SESSION time_zone = '+00:00'",
+            autocommit=True, init_command="SET SESSION time_zone = '+00:00'", cursorclass=ListCursor,
         )
         try:
             if self.read_only:

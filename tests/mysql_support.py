@@ -17,7 +17,7 @@ from tests.servers import MY, unique
 def run(conn, sql: str, params=()) -> list[tuple]:
     """One statement on a set-up connection (autocommit), its rows."""
     with conn.cursor() as cur:
-        cur.execute(sql, params)
+        cur.execute(sql, params or None)          # no parameters: a % in the SQL is itself
         return list(cur.fetchall())
 
 

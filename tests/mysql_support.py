@@ -70,7 +70,8 @@ def open_mysql():
     made: list[Database] = []
     yield lambda uri, **kw: database(uri, made, **kw)
     for db in made:
-        db.close()
+        if db.worker.pool.started:          # a test may have closed it itself
+            db.close()
 
 
 def sleep(seconds: float):

@@ -140,3 +140,42 @@ def test_permission_denied_on_a_table_while_browsing(mysql_database, open_mysql,
     [failure] = yield failure_of(db.fetch(View(table), None, limit=10))
     assert db.backend.describe_error(failure.value) == (
         f"permission denied: user {user!r} may not SELECT the table `{name}`.`secret`")
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_cancel_inside_a_transaction_leaves_nothing_behind(mysql_database, open_mysql):
+    """KILL QUERY stops the statement but leaves its transaction open: the connection goes back rolled back."""
+    uri, _name, conn = mysql_database
+    run(conn, "CREATE TABLE t (id int PRIMARY KEY)")
+    db = open_mysql(uri, threads=1)
+
+    def job_fn(job):
+        db._query(job, "BEGIN")
+        db._query(job, "INSERT INTO t VALUES (1)")
+        return db._query(job, "SELECT SLEEP(30) AS rowdesk_in_tx")
+    d = db.worker.submit("tx", job_fn)
+    job = yield running_job(db)
+    thread = job._raw.thread_id()
+    while not statements(conn, "rowdesk_in_tx"):
+        yield sleep(0.01)
+    d.cancel()
+    [failure] = yield failure_of(d)
+    assert is_cancel(failure)
+    state = yield db.worker.submit("state", lambda job: db._query(
+        job, "SELECT CONNECTION_ID(), @@in_transaction, (SELECT count(*) FROM t)"))
+    assert state == [(thread, 0, 0)]                 # the same connection, clean: the INSERT rolled back
+
+
+@pytest_twisted.inlineCallbacks
+def test_close_stops_a_running_statement_on_the_server(mysql_database, open_mysql):
+    uri, _name, conn = mysql_database
+    db = open_mysql(uri, threads=1)
+    d = db.worker.submit("slow", lambda job: db._query(job, "SELECT SLEEP(30) AS rowdesk_at_close"))
+    d.addErrback(lambda f: None)
+    yield running_job(db)
+    while not statements(conn, "rowdesk_at_close"):
+        yield sleep(0.01)
+    started = time.monotonic()
+    db.close()
+    assert time.monotonic() - started < 5
+    assert statements(conn, "rowdesk_at_close") == []

@@ -284,6 +284,19 @@ def test_a_server_that_is_not_there(backend):
     assert message.startswith(f"cannot reach the MySQL server at 127.0.0.1:{port}: ") and "refused" in message
 
 
+def test_too_many_connections(backend, mysql_user):
+    make, conn, name = backend
+    user, password = mysql_user("SELECT ON {db}.*")
+    run(conn, "ALTER USER %s@'127.0.0.1' WITH MAX_USER_CONNECTIONS 1", (user,))
+    b = make(uri_of(name, user, password))
+    raw = b.checkout()
+    try:
+        message = b.describe_error(_error_of(make(uri_of(name, user, password)).checkout))
+        assert message.startswith("the MySQL server at 127.0.0.1:3306 has too many connections open")
+    finally:
+        b.release(raw, broken=False)
+
+
 def test_permission_denied_on_a_table_names_it(backend, mysql_user):
     make, conn, name = backend
     run(conn, "CREATE TABLE open_t (id int PRIMARY KEY)")

@@ -16,7 +16,7 @@ ACCESS_DENIED = 1045                # wrong password or no such user@host
 DB_ACCESS_DENIED = 1044             # the user may not use that database
 UNKNOWN_DATABASE = 1049
 TOO_MANY_CONNECTIONS = 1040
-USER_CONNECTIONS = 1203             # max_user_connections reached
+USER_CONNECTIONS = (1203, 1226)     # the server's max_user_connections, the user's MAX_USER_CONNECTIONS
 TABLE_ACCESS_DENIED = 1142          # e.g. "SELECT command denied to user 'u'@'h' for table `db`.`t`"
 COLUMN_ACCESS_DENIED = 1143
 NO_SUCH_TABLE = 1146
@@ -86,7 +86,7 @@ def describe(error: BaseException, target) -> str:
         return f"there is no database {target.database!r} on the MySQL server at {server}"
     if code == DB_ACCESS_DENIED:
         return f"user {user!r} may not use the database {target.database!r} on {server}"
-    if code in (TOO_MANY_CONNECTIONS, USER_CONNECTIONS):
+    if code == TOO_MANY_CONNECTIONS or code in USER_CONNECTIONS:
         return f"the MySQL server at {server} has too many connections open; try again later ({message})"
     if code in (TABLE_ACCESS_DENIED, COLUMN_ACCESS_DENIED):
         m = _DENIED.search(message)

@@ -9,8 +9,8 @@
   nothing is not taken for a conflict), autocommit, time_zone UTC (a TIMESTAMP's text names one instant,
   also in the hour a DST change repeats), the URI's connect timeout, and under --read-only a READ ONLY
   session, asserted again at every checkout (error 1792 for any write);
-- the pool hands out only connections that answer (a ping, or that SET, on checkout), and never takes
-  back a broken one or one with a transaction open;
+- the pool hands out only connections that answer (a ping, or that SET, on checkout), takes one back with
+  its transaction rolled back and autocommit on, and throws a broken one away;
 - a cancel is `KILL QUERY <thread id>` sent on a connection of its own (never KILL CONNECTION: the
   statement must stop, the connection stay), and a statement that a cancelled job has not sent yet is
   never sent (a KILL that arrives before the statement starts is lost by the server).

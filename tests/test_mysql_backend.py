@@ -156,7 +156,8 @@ def test_the_connect_timeout_covers_a_server_that_never_answers(backend):
         t.join(15)
         assert done, "the connection attempt hung"
         assert isinstance(done[0], pymysql.err.OperationalError)
-        assert "127.0.0.1" in b.describe_error(done[0]) and str(port) in b.describe_error(done[0])
+        assert b.describe_error(done[0]) == f"MySQL at 127.0.0.1:{port}: no answer before the connect timeout"
+        assert b.classify(done[0]) is ErrorKind.OTHER        # no connection was lost: nothing to read again
     finally:
         silent.close()
 
@@ -264,14 +265,15 @@ def test_authentication_refused_says_so_without_the_password(backend, mysql_user
     error = _error_of(b.checkout)
     assert b.classify(error) is ErrorKind.AUTHENTICATION
     message = b.describe_error(error)
-    assert user in message and "wrong password" in message and password not in message
+    assert message.startswith(f"MySQL at 127.0.0.1:3306: login refused for user {user!r}: wrong password")
+    assert password not in message
 
 
 def test_a_database_that_does_not_exist(backend):
     make, _conn, _name = backend
     b = make(uri_of("rowdesk_no_such_db"))
     message = b.describe_error(_error_of(b.checkout))
-    assert message == "there is no database 'rowdesk_no_such_db' on the MySQL server at 127.0.0.1:3306"
+    assert message == "MySQL at 127.0.0.1:3306: there is no database 'rowdesk_no_such_db'"
 
 
 def test_a_server_that_is_not_there(backend):
@@ -280,8 +282,16 @@ def test_a_server_that_is_not_there(backend):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     b = make(f"mysql://root@127.0.0.1:{port}/test")
-    message = b.describe_error(_error_of(b.checkout))
-    assert message.startswith(f"cannot reach the MySQL server at 127.0.0.1:{port}: ") and "refused" in message
+    error = _error_of(b.checkout)
+    assert b.describe_error(error) == (f"MySQL at 127.0.0.1:{port}: connection refused "
+                                       "(is the server running and listening on that port?)")
+    assert b.classify(error) is ErrorKind.OTHER
+
+
+def test_a_host_that_does_not_exist(backend):
+    make, _conn, _name = backend
+    b = make("mysql://root@no-such-host.invalid/test")
+    assert b.describe_error(_error_of(b.checkout)).startswith("MySQL at no-such-host.invalid:3306: no such host (")
 
 
 def test_too_many_connections(backend, mysql_user):
@@ -292,7 +302,7 @@ def test_too_many_connections(backend, mysql_user):
     raw = b.checkout()
     try:
         message = b.describe_error(_error_of(make(uri_of(name, user, password)).checkout))
-        assert message.startswith("the MySQL server at 127.0.0.1:3306 has too many connections open")
+        assert message.startswith("MySQL at 127.0.0.1:3306: too many connections open")
     finally:
         b.release(raw, broken=False)
 

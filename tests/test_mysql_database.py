@@ -5,6 +5,7 @@ next read; faults at connect give the operator one plain line."""
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 
@@ -117,7 +118,7 @@ def test_faults_at_connect_are_one_plain_line(mysql_database, open_mysql, mysql_
     _uri, name, _conn = mysql_database
     user, password = mysql_user("SELECT ON {db}.*")
     cases = {
-        uri_of(name, user, "wrong"): (ErrorKind.AUTHENTICATION, f"refused user {user!r}: wrong password"),
+        uri_of(name, user, "wrong"): (ErrorKind.AUTHENTICATION, f"login refused for user {user!r}: wrong password"),
         uri_of("rowdesk_missing_db"): (ErrorKind.OTHER, "there is no database 'rowdesk_missing_db'"),
     }
     for uri, (kind, words) in cases.items():
@@ -179,3 +180,30 @@ def test_close_stops_a_running_statement_on_the_server(mysql_database, open_mysq
     db.close()
     assert time.monotonic() - started < 5
     assert statements(conn, "rowdesk_at_close") == []
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_connect_that_fails_is_not_tried_twice_for_a_read(open_mysql):
+    """A read is tried again when its connection died; a connection that never came up lost nothing, and a
+    second attempt would only wait for the connect timeout again."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    attempts = []
+
+    def accept():
+        while True:
+            try:
+                attempts.append(silent.accept()[0])          # kept open, never answered
+            except OSError:
+                return
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        db = open_mysql(f"mysql://root@127.0.0.1:{silent.getsockname()[1]}/test?connect_timeout=1")
+        [failure] = yield failure_of(db.tables())
+        assert "no answer before the connect timeout" in db.backend.describe_error(failure.value)
+        assert len(attempts) == 1
+    finally:
+        silent.close()
+        for conn in attempts:
+            conn.close()

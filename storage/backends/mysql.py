@@ -101,11 +101,15 @@ class RowdeskMySQLConnection(MySQLConnection):
 
     def makeConnection(self):
         t = self._target
-        conn = RowdeskPyMySQL(
-            host=t.host, port=t.port, user=t.user, password=t.password or "", database=t.database,
-            charset="utf8mb4", client_flag=CLIENT.FOUND_ROWS, connect_timeout=self.connect_timeout,
-            autocommit=True, init_command="SET SESSION time_zone = '+00:00'", cursorclass=ListCursor,
-        )
+        try:
+            conn = RowdeskPyMySQL(
+                host=t.host, port=t.port, user=t.user, password=t.password or "", database=t.database,
+                charset="utf8mb4", client_flag=CLIENT.FOUND_ROWS, connect_timeout=self.connect_timeout,
+                autocommit=True, init_command="SET SESSION time_zone = '+00:00'", cursorclass=ListCursor,
+            )
+        except pymysql.err.Error as e:
+            mysql_errors.while_connecting(e)
+            raise
         try:
             if self.read_only:
                 self._assert_read_only(conn)

@@ -59,14 +59,40 @@ def error_message(error: BaseException) -> str:
     return str(args[0]) if args else str(error)
 
 
+CONNECTING = "rowdesk_connecting"      # set on an error raised while a new connection was being made
+
+
+def while_connecting(error: BaseException) -> None:
+    """Mark *error* as raised while connecting: it lost no connection (there was none yet), so a read is
+    not tried again on a fresh one, which would only wait for the same connect timeout twice."""
+    setattr(error, CONNECTING, True)
+
+
 def classify(error: BaseException) -> ErrorKind:
     if isinstance(error, pymysql.err.InterfaceError) or (
             isinstance(error, pymysql.err.Error) and error.args[:1] == ("Already closed",)):
-        return ErrorKind.CONNECTION_LOST           # PyMySQL's "the socket is gone": InterfaceError(0, '')
-    return _KIND_OF.get(error_code(error), ErrorKind.OTHER)
+        kind = ErrorKind.CONNECTION_LOST           # PyMySQL's "the socket is gone": InterfaceError(0, '')
+    else:
+        kind = _KIND_OF.get(error_code(error), ErrorKind.OTHER)
+    if kind is ErrorKind.CONNECTION_LOST and getattr(error, CONNECTING, False):
+        return ErrorKind.OTHER
+    return kind
 
 
 _DENIED = re.compile(r"(\w+) command denied to user '([^']*)'@'([^']*)' for (?:table|column) (.+)$")
+
+
+def _cannot_connect(message: str) -> str:
+    """What a failed connect says, in plain words: refused, no such host, no answer."""
+    reason = message.rpartition("(")[2].rstrip(")") if "(" in message else message
+    low = reason.lower()
+    if "refused" in low:
+        return "connection refused (is the server running and listening on that port?)"
+    if "name or service not known" in low or "nodename nor servname" in low or "no address" in low:
+        return f"no such host ({reason})"
+    if "timed out" in low:
+        return "no answer before the connect timeout"
+    return f"cannot connect: {reason}"
 
 
 def describe(error: BaseException, target) -> str:
@@ -74,33 +100,33 @@ def describe(error: BaseException, target) -> str:
     Never the password (no MySQL message holds it; the URI shown is the one without it)."""
     code = error_code(error)
     message = error_message(error)
-    server = f"{target.host}:{target.port}"
+    where = f"MySQL at {target.host}:{target.port}"
     user = target.user or "(default user)"
     kind = classify(error)
-    if code in CANNOT_CONNECT:
-        reason = message.rpartition("(")[2].rstrip(")") if "(" in message else message
-        return f"cannot reach the MySQL server at {server}: {reason}"
+    if code in CANNOT_CONNECT or (getattr(error, CONNECTING, False) and kind is ErrorKind.OTHER and (
+            code in _KINDS[ErrorKind.CONNECTION_LOST] or isinstance(error, pymysql.err.InterfaceError))):
+        return f"{where}: {_cannot_connect(message)}"
     if kind is ErrorKind.AUTHENTICATION:
-        return f"the MySQL server at {server} refused user {user!r}: wrong password, or no such user ({message})"
+        return f"{where}: login refused for user {user!r}: wrong password, or no such user ({message})"
     if code == UNKNOWN_DATABASE:
-        return f"there is no database {target.database!r} on the MySQL server at {server}"
+        return f"{where}: there is no database {target.database!r}"
     if code == DB_ACCESS_DENIED:
-        return f"user {user!r} may not use the database {target.database!r} on {server}"
+        return f"{where}: user {user!r} may not use the database {target.database!r}"
     if code == TOO_MANY_CONNECTIONS or code in USER_CONNECTIONS:
-        return f"the MySQL server at {server} has too many connections open; try again later ({message})"
+        return f"{where}: too many connections open; try again later ({message})"
     if code in (TABLE_ACCESS_DENIED, COLUMN_ACCESS_DENIED):
         m = _DENIED.search(message)
         if m:
-            what, who, _host, where = m.groups()
+            what, who, _host, thing_name = m.groups()
             thing = "table" if code == TABLE_ACCESS_DENIED else "column"
-            return f"permission denied: user {who!r} may not {what} the {thing} {where}"
+            return f"permission denied: user {who!r} may not {what} the {thing} {thing_name}"
         return f"permission denied: {message}"
     if code == NO_SUCH_TABLE:
         return f"no such table: {message}"
     if kind is ErrorKind.CONNECTION_LOST:
-        return f"the connection to the MySQL server at {server} was lost ({message or 'closed'})"
+        return f"{where}: the connection was lost ({message or 'closed'})"
     if kind is ErrorKind.CANCELLED:
-        return "cancelled: the statement was stopped on the server"
+        return "cancelled on the server"
     if kind is ErrorKind.READ_ONLY:
         return f"read-only: the server refused to write ({message})"
     if kind is ErrorKind.LOCK_TIMEOUT:

@@ -25,6 +25,7 @@ import psycopg
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.pq import Format
 from psycopg.types.multirange import MultirangeInfo
+from psycopg.types.numeric import Float4
 from psycopg.types.range import RangeInfo
 from psycopg.types.string import TextLoader
 from sqlobject.postgres.pgconnection import PostgresConnection
@@ -64,9 +65,32 @@ class _OrServerText(Loader):
             return bytes(data).decode()
 
 
+class Real(Float4):
+    """A real (float4) value. Bound back as a float8, 0.1 would not equal the real 0.1 it was read from (the
+    stored 0.1f widened to a double is 0.10000000149...), and keyset paging by a real column would read the same
+    row again forever: psycopg binds a Float4 as a real. Shown as the float it is."""
+
+    __slots__ = ()
+    __repr__ = float.__repr__
+
+
+class _RealLoader(Loader):
+    inner: type
+
+    def __init__(self, oid: int, context=None):
+        super().__init__(oid, context)
+        self._load = self.inner(oid, context).load
+
+    def load(self, data):
+        return Real(self._load(data))
+
+
 def _adapters() -> AdaptersMap:
     adapters = AdaptersMap(psycopg.adapters)
     types = psycopg.postgres.types
+    real = types["float4"].oid
+    adapters.register_loader(real, type("RealLoader", (_RealLoader,), {"inner": psycopg.adapters.get_loader(
+        real, Format.TEXT)}))
     for name in ("date", "timestamp", "timestamptz", "time", "timetz"):
         oid = types[name].oid
         inner = psycopg.adapters.get_loader(oid, Format.TEXT)

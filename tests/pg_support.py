@@ -3,6 +3,7 @@ view of rowdesk's sessions, and waiting on Deferreds from the real reactor."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -78,3 +79,16 @@ def until_gone(conn, pattern: str, timeout: float = 10.0):
 def pooled_pids(db) -> list[int]:
     """The backend pids of the connections in a Database's pool."""
     return [raw.info.backend_pid for raw in db.backend.connection._pool]
+
+
+@defer.inlineCallbacks
+def fill_pool(db, n):
+    """n reads at once, so that the pool holds n connections afterwards."""
+    gate = threading.Barrier(n)
+
+    def read(job):
+        rows = db._query(job, "SELECT 1")
+        gate.wait(5)                      # each job keeps its connection until all n have one
+        return rows
+    yield defer.gatherResults([db.worker.submit("read", read) for _ in range(n)])
+    assert len(pooled_pids(db)) == n

@@ -10,13 +10,12 @@ import threading
 import psycopg
 import pytest
 import pytest_twisted
-from twisted.internet import defer
 
 from storage.backends import ErrorKind
 from storage.database import RowCount
 from storage.paging import View
 from tests import pg_support
-from tests.pg_support import failure_of, pooled_pids, until_running, uri_as
+from tests.pg_support import failure_of, fill_pool, pooled_pids, until_running, uri_as
 
 pg_role = pg_support.pg_role          # a fixture
 
@@ -25,25 +24,12 @@ def alive(conn, pids) -> set[int]:
     return {pid for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (list(pids),))}
 
 
-@defer.inlineCallbacks
-def fill_pool(db, schema, n):
-    """n reads at once, so that the pool holds n connections afterwards."""
-    gate = threading.Barrier(n)
-
-    def read(job):
-        rows = db._query(job, "SELECT 1")
-        gate.wait(5)                      # each job keeps its connection until all n have one
-        return rows
-    yield defer.gatherResults([db.worker.submit("read", read) for _ in range(n)])
-    assert len(pooled_pids(db)) == n
-
-
 @pytest_twisted.inlineCallbacks
 def test_pooled_connections_killed_by_the_server_are_never_handed_out(pg_schema, opened):
     uri, schema, conn = pg_schema
     conn.execute("CREATE TABLE t (id int PRIMARY KEY)")
     db = opened(uri, threads=3)
-    yield fill_pool(db, schema, 3)
+    yield fill_pool(db, 3)
     dead = pooled_pids(db)
     for pid in dead:
         conn.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))

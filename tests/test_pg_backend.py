@@ -256,3 +256,24 @@ def test_estimate_follows_the_relation_size_since_the_last_analyze(pg_schema, op
     assert (yield db.estimate_rows(f"{schema}.never_analyzed")) == RowCount(n, exact=True)
     assert (yield db.estimate_rows(f"{schema}.small")) == RowCount(1000, exact=True)
     assert (yield db.estimate_rows(f"{schema}.everything")) == RowCount(None, exact=False)
+
+
+def test_a_connection_goes_back_without_an_open_transaction(pg_schema):
+    """A job that began a transaction and did not end it: its work is rolled back, not left for the next job."""
+    from psycopg.pq import TransactionStatus
+
+    uri, _, conn = pg_schema
+    conn.execute("CREATE TABLE t (id int PRIMARY KEY)")
+    backend = PostgresBackend(parse_target(uri, read_only=False))
+    try:
+        raw = backend.checkout()
+        raw.execute("BEGIN")
+        raw.execute("INSERT INTO t VALUES (1)")
+        backend.release(raw, broken=False)
+        again = backend.checkout()
+        assert again is raw and again.info.transaction_status is TransactionStatus.IDLE
+        assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+        backend.release(again, broken=True)                  # broken: closed, never pooled
+        assert raw.closed and backend.connection._pool == []
+    finally:
+        backend.close()

@@ -47,16 +47,20 @@ class SchemaNotFound(Exception):
 
 
 # -- values --------------------------------------------------------------------------------------------------------
-class _OrServerText(Loader):
-    """psycopg's own loader, or the server's text where Python's type cannot hold the value: dates and
-    timestamps of 'infinity', BC or past year 9999, time '24:00:00'. (psycopg raises DataError on them, and one
-    such row would make a whole page unreadable.) The text, bound back, is read by the server as the value."""
+class _Wrapping(Loader):
+    """A loader around psycopg's own one (`inner`) for the type."""
 
     inner: type
 
     def __init__(self, oid: int, context=None):
         super().__init__(oid, context)
         self._load = self.inner(oid, context).load
+
+
+class _OrServerText(_Wrapping):
+    """psycopg's own loader, or the server's text where Python's type cannot hold the value: dates and
+    timestamps of 'infinity', BC or past year 9999, time '24:00:00'. (psycopg raises DataError on them, and one
+    such row would make a whole page unreadable.) The text, bound back, is read by the server as the value."""
 
     def load(self, data):
         try:
@@ -74,27 +78,21 @@ class Real(Float4):
     __repr__ = float.__repr__
 
 
-class _RealLoader(Loader):
-    inner: type
-
-    def __init__(self, oid: int, context=None):
-        super().__init__(oid, context)
-        self._load = self.inner(oid, context).load
-
+class _RealLoader(_Wrapping):
     def load(self, data):
         return Real(self._load(data))
+
+
+def _around(wrapper: type, oid: int) -> type:
+    return type(wrapper.__name__.strip("_"), (wrapper,), {"inner": psycopg.adapters.get_loader(oid, Format.TEXT)})
 
 
 def _adapters() -> AdaptersMap:
     adapters = AdaptersMap(psycopg.adapters)
     types = psycopg.postgres.types
-    real = types["float4"].oid
-    adapters.register_loader(real, type("RealLoader", (_RealLoader,), {"inner": psycopg.adapters.get_loader(
-        real, Format.TEXT)}))
+    adapters.register_loader(types["float4"].oid, _around(_RealLoader, types["float4"].oid))
     for name in ("date", "timestamp", "timestamptz", "time", "timetz"):
-        oid = types[name].oid
-        inner = psycopg.adapters.get_loader(oid, Format.TEXT)
-        adapters.register_loader(oid, type(f"{name.title()}OrText", (_OrServerText,), {"inner": inner}))
+        adapters.register_loader(types[name].oid, _around(_OrServerText, types[name].oid))
     # The server's own text for these: psycopg turns interval '1 mon' into timedelta(days=30) (and '1 year'
     # into 365 days), which misstates the value; arrays and ranges as text read exactly as the server writes
     # them (and as a contains filter on their ::text matches), whatever their element type (psycopg makes

@@ -125,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         # Another process's lock on the file: said at once, waited for (bounded), then one line.
         target = parse_target(text if text else default_target(), read_only=read_only,
                               on_wait=lambda message: print(f"rowdesk: {message}", file=sys.stderr, flush=True))
+        if target.is_server:
+            from console.connect import reach
+
+            target = reach(target)         # reached now, its password asked for if the server wants one
     except KeyboardInterrupt:
         print("rowdesk: interrupted", file=sys.stderr)    # ^C during that wait: no traceback
         return EXIT_INTERRUPTED

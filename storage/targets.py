@@ -42,6 +42,12 @@ class Target:
 
     @property
     def display(self) -> str:
+        """The target as shown: a password it holds appears as *** (it is there, and never shown)."""
+        if self.password and self.user and "://" in self.uri:
+            scheme, rest = self.uri.split("://", 1)
+            user, at, host = rest.partition("@")
+            if at:
+                return mask_secrets(f"{scheme}://{user}:***@{host}")
         return mask_secrets(self.uri)
 
     @property

@@ -67,6 +67,14 @@ class Backend:
     def classify(self, error: BaseException) -> ErrorKind:
         return ErrorKind.OTHER
 
+    def wants_password(self, error: BaseException) -> bool:
+        """Would another password help against *error*? (Asked before prompting for one.)"""
+        return self.classify(error) is ErrorKind.AUTHENTICATION
+
+    def describe_error(self, error: BaseException) -> str:
+        """One line for the operator naming what failed (no traceback, no password)."""
+        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
     def run(self, job, fn: Callable[[], T]) -> T:
         """Run one read, fn(), with the engine's own way of waiting (SQLite: another process's lock)."""
         return fn()

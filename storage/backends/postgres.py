@@ -22,7 +22,7 @@ from psycopg.pq import TransactionStatus
 from storage.backends import postgres_catalog as catalog
 from storage.backends.base import Backend, ErrorKind
 from storage.backends.postgres_connection import RowdeskPostgresConnection
-from storage.backends.postgres_errors import classify, describe_error
+from storage.backends.postgres_errors import classify, describe_error, wants_password
 from storage.dialect import POSTGRES
 from storage.schema import RowCount, Table, TableEntry
 
@@ -128,6 +128,9 @@ class PostgresBackend(Backend):
     def describe_error(self, error: BaseException) -> str:
         """One line for the operator naming what failed."""
         return describe_error(error, self.target)
+
+    def wants_password(self, error: BaseException) -> bool:
+        return wants_password(error)
 
     def close(self) -> None:
         self._connection.close()

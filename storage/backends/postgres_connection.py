@@ -97,7 +97,9 @@ def _adapters() -> AdaptersMap:
     # into 365 days), which misstates the value; arrays and ranges as text read exactly as the server writes
     # them (and as a contains filter on their ::text matches), whatever their element type (psycopg makes
     # lists of some and text of others, such as arrays of enums), and bind back as themselves.
-    text = [types["interval"].oid]
+    # json and jsonb as their text too: psycopg's dicts cannot be bound back (sorting or paging by the column
+    # fails), and a JSON null would come back as None, which is SQL's NULL; the record view pretty-prints text.
+    text = [types["interval"].oid, types["json"].oid, types["jsonb"].oid]
     for info in types:
         if info.array_oid:
             text.append(info.array_oid)

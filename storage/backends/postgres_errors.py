@@ -33,6 +33,15 @@ _AUTHENTICATION = re.compile(
     r"|role \".*\" does not exist|no pg_hba\.conf entry|SCRAM|certificate", re.IGNORECASE)
 
 
+# Of those, the refusals a password can mend (a role that does not exist, NOLOGIN or pg_hba are not).
+_PASSWORD = re.compile(r"password authentication failed|no password supplied", re.IGNORECASE)
+
+
+def wants_password(error: BaseException) -> bool:
+    """Would another password help? (The login failed for want of one, or for a wrong one.)"""
+    return isinstance(error, ConnectFailed) and _PASSWORD.search(str(error)) is not None
+
+
 def _psycopg_error(error: BaseException) -> psycopg.Error | None:
     """The driver's exception behind *error*: itself, or the one SQLObject wrapped."""
     seen = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -28,11 +29,59 @@ class Dialect:
         """A table's name in SQL: schema-qualified where the table has a schema."""
         return self.quote(name) if schema is None else f"{self.quote(schema)}.{self.quote(name)}"
 
+    # -- how paging selects, orders, ties and binds one column (storage.paging) ------------------------------------
+    def value_sql(self, col, q: str) -> str:
+        """What to SELECT for column *col* (quoted *q*): its stored value, exactly."""
+        if self.name == "mysql" and col.declared.lower().startswith("float"):
+            return f"CAST({q} AS DOUBLE)"      # MySQL's text of a FLOAT has 6 digits: 123456792 is sent as 1.23457e8
+        return q
+
+    def exact_sql(self, col, sql: str) -> str:
+        """*sql* (the column's value) as a tie-break on which only identical values tie."""
+        if self.name == "mysql" and col.kind in ("text", "json") and not _mysql_members(col.declared):
+            return f"CAST(CONVERT({sql} USING utf8mb4) AS BINARY)"     # _ci, PAD SPACE, any character set
+        if self.name == "postgres" and _pg_collatable(col.declared):
+            return f'{sql} COLLATE "C"'        # a nondeterministic (ICU) collation ties 'a' and 'A'
+        return sql + self.exact_collation
+
+    def bind(self, col, value):
+        """A fetched value of *col*, as a parameter compared with order_sql / exact_sql of it."""
+        if self.name != "mysql" or value is None:
+            return value
+        if isinstance(value, bytes) and col.declared.lower().startswith("bit"):
+            return int.from_bytes(value, "big")   # BIT compares with a number, not with bytes
+        members = _mysql_members(col.declared)
+        if members is not None and isinstance(value, str):
+            # ORDER BY sorts ENUM and SET by their number; compared with text they compare as text: bind
+            # the number (an ENUM's position in its list, a SET's bits; '' is 0).
+            if col.declared.lower().startswith("enum("):
+                return members.index(value) + 1 if value in members else 0
+            return sum(1 << members.index(m) for m in value.split(",") if m in members)
+        return value
+
     def placeholders(self, sql: str) -> str:
         """Queries are written with `?`; drivers with the format paramstyle want `%s`."""
         if self.paramstyle == "qmark":
             return sql
         return sql.replace("%", "%%").replace("?", "%s")
+
+
+_PG_TEXT = re.compile(r"(text|character varying|varchar|character|char|bpchar|name|citext)\b", re.IGNORECASE)
+
+
+def _pg_collatable(declared: str) -> bool:
+    """A PostgreSQL text type, which takes a COLLATE (enums, uuids and the like refuse one)."""
+    return _PG_TEXT.match(declared.strip()) is not None and not declared.strip().endswith("[]")
+
+
+_MEMBER = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _mysql_members(declared: str) -> list[str] | None:
+    """The members of an ENUM(...) or SET(...) type as declared, else None."""
+    if not declared.lower().startswith(("enum(", "set(")):
+        return None
+    return [m.replace("''", "'") for m in _MEMBER.findall(declared)]
 
 
 # SQLite's LIKE folds the case of ASCII letters only ("ça" does not match "Ça").

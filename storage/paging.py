@@ -68,9 +68,9 @@ def _bare(d: Dialect, sql: str) -> str:
     return d.bare_prefix + sql
 
 
-def _exact(d: Dialect, sql: str) -> str:
+def _exact(d: Dialect, col: Column, sql: str) -> str:
     """A tie-break term on which only identical values tie: a NOCASE column ties 'a' and 'A'."""
-    return sql + d.exact_collation
+    return d.exact_sql(col, sql)
 
 
 def _mixes_numbers(d: Dialect, col: Column) -> bool:
@@ -120,7 +120,8 @@ class Plan:
         self.sort = sort
         self.desc = view.order.descending
         self.sort_nullable = sort is not None and t.column(sort).nullable
-        cols = [dialect.quote(c.name) for c in t.columns]
+        quoted = [dialect.quote(c.name) for c in t.columns]
+        cols = [dialect.value_sql(c, q) for c, q in zip(t.columns, quoted)]
         if hidden is not None:
             cols.append(hidden)                   # the hidden row id, after the visible columns
         self.table_sql = dialect.table(t.schema, t.name)
@@ -130,17 +131,20 @@ class Plan:
         self.sort_index = names.index(sort) if sort is not None else None
         key_index = [len(names)] if hidden is not None else [names.index(k) for k in key]
         self.mark_index = ([self.sort_index] if sort is not None else []) + key_index
-        self.key_sql = [hidden] if hidden is not None else [dialect.quote(k) for k in key]
+        self.key_sql = ([hidden] if hidden is not None
+                        else [dialect.quote(k) for k in key])
         self.sort_sql = dialect.quote(sort) if sort is not None else None
+        key_cols = [None] if hidden is not None else [t.column(k) for k in key]
+        self.mark_cols = ([t.column(sort)] if sort is not None else []) + key_cols
         self.ties: list[_Term] = []
         self.sort_term: _Term | None = None
         if not self.keyed:
             # A keyless view: the sort column, then every column, then the storage classes where
             # equal values of two types would tie.
             for i, c in enumerate(t.columns):
-                self.ties.append(_Term(_exact(dialect, cols[i]), _exact(dialect, _bare(dialect, cols[i])), i,
+                self.ties.append(_Term(_exact(dialect, c, quoted[i]), _exact(dialect, c, _bare(dialect, quoted[i])), i,
                                        False, c.nullable))
-            self.ties += [_Term(f"typeof({cols[i]})", f"typeof({cols[i]})", i, True, False)
+            self.ties += [_Term(f"typeof({quoted[i]})", f"typeof({quoted[i]})", i, True, False)
                           for i, c in enumerate(t.columns) if _mixes_numbers(dialect, c)]
             if sort is not None:
                 self.sort_term = _Term(self.sort_sql, _bare(dialect, self.sort_sql), self.sort_index, False, False)
@@ -165,7 +169,8 @@ class Plan:
         return [self.sort_sql, *self.key_sql]
 
     def _mark_values(self, segment: str, mark: tuple) -> tuple:
-        return mark[1:] if segment == "null" and self.sort is not None else mark
+        values = [self.d.bind(c, v) if c is not None else v for c, v in zip(self.mark_cols, mark)]
+        return tuple(values[1:] if segment == "null" and self.sort is not None else values)
 
     # -- SQL --------------------------------------------------------------------
     def _segment_cond(self, segment: str) -> str | None:
@@ -260,6 +265,8 @@ class Plan:
         cases, params = [], []
         for t in terms:
             v = t.value(row)
+            if not t.typeof:
+                v = self.d.bind(self.view.table.columns[t.index], v)
             if v is None:
                 cases.append(f"WHEN {t.compare} IS NOT NULL THEN {value_after_null}")
                 continue

@@ -1,9 +1,8 @@
 """Keyset paging (storage.paging through Database.fetch) on the real MariaDB server, both ways, compared row for
 row with ORDER BY on the server: a composite key, NULLs in the sort column (first ascending on MySQL), text
-in a _ci collation, keyless tables and views (every column the tie-break), a jump to row N.
-
-The tests marked xfail are defects found here that need a change outside the backend (storage/paging.py,
-storage/dialect.py): see each reason. They are strict: when fixed, they fail until the mark is removed."""
+in a _ci collation, keyless tables and views (every column the tie-break), a jump to row N; and the types that
+compare otherwise than they sort or read (ENUM/SET, FLOAT, BIT, _ci ties: storage.dialect's value_sql,
+exact_sql and bind)."""
 
 from __future__ import annotations
 
@@ -142,10 +141,6 @@ def odd(mysql_database, open_mysql):
 
 
 @pytest_twisted.inlineCallbacks
-@pytest.mark.xfail(strict=True, reason=(
-    "ENUM and SET: ORDER BY sorts them by their number (the order of declaration) but `e > 'alpha'` compares "
-    "their text: pages skip and repeat rows. paging must bind the number: an ENUM value's 1-based position in "
-    "the declared list, a SET's bits (Dialect.bind in the report)"))
 @pytest.mark.parametrize("column", ["e", "s"])
 @pytest.mark.parametrize("desc", [False, True])
 def test_enum_and_set_columns_page_in_the_order_of_declaration(odd, column, desc):
@@ -157,11 +152,6 @@ def test_enum_and_set_columns_page_in_the_order_of_declaration(odd, column, desc
 
 
 @pytest_twisted.inlineCallbacks
-@pytest.mark.xfail(strict=True, reason=(
-    "FLOAT (4 bytes): the text protocol sends 6 significant digits (123456789 is stored as 123456792.0 and "
-    "sent as 123457000.0, 1.0000001 as 1.0) and a bound Python float never equals the stored float32 "
-    "(`f = 0.1` is false, `f > 0.1` true for it): paging goes round in circles. paging must SELECT "
-    "CAST(f AS DOUBLE), the exact value (Dialect.value_sql in the report)"))
 @pytest.mark.parametrize("desc", [False, True])
 def test_float_columns_show_and_page_on_their_stored_values(odd, desc):
     db, conn = odd
@@ -173,9 +163,6 @@ def test_float_columns_show_and_page_on_their_stored_values(odd, desc):
 
 
 @pytest_twisted.inlineCallbacks
-@pytest.mark.xfail(strict=True, reason=(
-    "BIT: PyMySQL returns bytes, and a BIT column compared with a bound binary string does not compare as "
-    "ORDER BY orders it. paging must bind int.from_bytes(value, 'big') for a BIT column (Dialect.bind)"))
 def test_bit_columns_page_both_ways(odd):
     db, conn = odd
     table = yield db.describe("odd_bits")
@@ -185,11 +172,6 @@ def test_bit_columns_page_both_ways(odd):
 
 
 @pytest_twisted.inlineCallbacks
-@pytest.mark.xfail(strict=True, reason=(
-    "a _ci collation ties 'abc', 'ABC' and 'abc ' (case and trailing spaces ignored): as tie-breaks of a "
-    "keyless view they must compare exactly, which MYSQL.exact_collation cannot say as a suffix (COLLATE "
-    "utf8mb4_nopad_bin is refused on a latin1 column). paging must order and compare a text column as "
-    "CAST(CONVERT(col USING utf8mb4) AS BINARY) there (Dialect.exact_sql in the report)"))
 @pytest.mark.parametrize("desc", [False, True])
 def test_keyless_text_in_a_case_insensitive_collation(odd, desc):
     db, conn = odd

@@ -15,7 +15,10 @@ from storage.paging import Order, Plan, View, fetch
 from tests import realworld
 
 # MySQL's SQL shape (expanded comparisons, no row values) runnable on SQLite: same semantics.
-MYSQL_ON_SQLITE = dataclasses.replace(MYSQL, paramstyle="qmark", quote_char='"')
+# MySQL's and PostgreSQL's paging SQL, run on SQLite: the comparisons and NULL order of those dialects, not
+# their per-type SQL (CONVERT … USING, COLLATE "C"), which the tests on the real servers cover
+# (tests/test_mysql_paging.py, tests/test_pg_paging.py).
+MYSQL_ON_SQLITE = dataclasses.replace(MYSQL, name="mysql-on-sqlite", paramstyle="qmark", quote_char='"')
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,11 @@ from storage.paging import Order, Plan, RowMark, View, fetch, fetch_at
 from storage.targets import parse_target
 
 # The SQL shapes of the server dialects, runnable on SQLite (see postgres_on_sqlite for the NULL order).
-MYSQL_ON_SQLITE = dataclasses.replace(MYSQL, paramstyle="qmark", quote_char='"')
-POSTGRES_ON_SQLITE = dataclasses.replace(POSTGRES, paramstyle="qmark")
+# MySQL's and PostgreSQL's paging SQL, run on SQLite: the comparisons and NULL order of those dialects, not
+# their per-type SQL (CONVERT … USING, COLLATE "C"), which the tests on the real servers cover
+# (tests/test_mysql_paging.py, tests/test_pg_paging.py).
+MYSQL_ON_SQLITE = dataclasses.replace(MYSQL, name="mysql-on-sqlite", paramstyle="qmark", quote_char='"')
+POSTGRES_ON_SQLITE = dataclasses.replace(POSTGRES, name="postgres-on-sqlite", paramstyle="qmark")
 
 # Per column, the values rows are drawn from: NULLs everywhere; `a` has no type and holds every storage class
 # (1 and 1.0 compare equal but are not the same value), `c` is INTEGER but keeps text and a real, `f` is NOCASE.

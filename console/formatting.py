@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from storage.schema import Column
+from storage.types import kind
 from widgets.cells import one_line, plain_text
 
 # JSON in a text column is pretty-printed on the reactor up to this size (~2 ms:
@@ -21,16 +22,17 @@ PRETTY_MAX = 4 * 1024 * 1024
 
 
 def formatter(col: Column):
-    """A function (value, limit=None) -> one-line text for the column; None values never reach it."""
-    if col.kind == "bool":
-        return _bool
-    return one_line
+    """A function (value, limit=None) -> one-line text for the column; None values never reach it.
 
+    The kind's own text where it has one (storage.types: true/false, a MySQL TIME), else the value's."""
+    show = kind(col.kind).show
+    if show is None:
+        return one_line
 
-def _bool(value, limit: int | None = None) -> str:
-    if not isinstance(value, (str, bytes)) and value in (0, 1):
-        return "true" if value else "false"
-    return one_line(value, limit)        # whatever else SQLite holds in a BOOLEAN column, shown as it is
+    def shown(value, limit: int | None = None) -> str:
+        text = show(value)
+        return one_line(value if text is None else text, limit)
+    return shown
 
 
 def full_value(value, col: Column) -> str | bytes:
@@ -41,9 +43,9 @@ def full_value(value, col: Column) -> str | bytes:
         return bytes(value)
     if isinstance(value, str):
         return value
-    if col.kind == "bool":
-        return _bool(value)
-    return plain_text(value)
+    show = kind(col.kind).show
+    text = show(value) if show is not None else None
+    return plain_text(value) if text is None else text
 
 
 def looks_like_json(value, col: Column) -> bool:

@@ -23,7 +23,8 @@ import re
 from dataclasses import dataclass
 
 from storage.dialect import Dialect
-from storage.schema import Column, sqlite_affinity
+from storage.schema import Column
+from storage.types import DIGITS, INT64, NUMBER, kind, sqlite_affinity
 
 OPERATORS = ("!=", "<=", ">=", "=", "<", ">")
 ORDERING = frozenset({"<", "<=", ">", ">="})
@@ -45,79 +46,9 @@ class Condition:
     note: str | None = None  # how the value is compared when it is not of the column's type, for the status line
 
 
-# -- the operator's values: one parser per column kind ---------------------------------------------------------------
-# Each reads the text typed after the operator and returns a Python value of the kind, or raises ValueError.
-# They know no engine: how a value is bound and compared is the engine's (SQLite's is at the end of this module).
-
-_DIGITS = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_INFINITY = re.compile(r"[+-]?inf(?:inity)?", re.IGNORECASE)
-_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_TIME = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"     # to the microsecond, as Python holds it
-_DATE_RE = re.compile(_DATE)
-_DATETIME_RE = re.compile(f"{_DATE}(?:[ T]{_TIME})?")
-_TIME_RE = re.compile(_TIME)
-_INT64 = range(-2 ** 63, 2 ** 63)
-_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
-_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
-
-
-def parse_int(text: str) -> int:
-    """Decimal digits, within 64 bits (no engine's integer column holds more)."""
-    if not _DIGITS.fullmatch(text) or int(text) not in _INT64:
-        raise ValueError(text)
-    return int(text)
-
-
-def parse_float(text: str) -> float:
-    if not (_NUMBER.fullmatch(text) or _INFINITY.fullmatch(text)):
-        raise ValueError(text)
-    return float(text)
-
-
-def parse_decimal(text: str) -> decimal.Decimal:
-    if not _NUMBER.fullmatch(text):
-        raise ValueError(text)
-    return decimal.Decimal(text)
-
-
-def parse_bool(text: str) -> bool:
-    low = text.lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    raise ValueError(text)
-
-
-def parse_date(text: str) -> dt.date:
-    if not _DATE_RE.fullmatch(text):
-        raise ValueError(text)
-    return dt.date.fromisoformat(text)
-
-
-def parse_datetime(text: str) -> dt.datetime:
-    """An ISO date and time ("T" or a space between); a date alone is midnight: "> 2024-05-01" means after it."""
-    if not _DATETIME_RE.fullmatch(text):
-        raise ValueError(text)
-    return dt.datetime.fromisoformat(text)
-
-
-def parse_time(text: str) -> dt.time:
-    if not _TIME_RE.fullmatch(text):
-        raise ValueError(text)
-    return dt.time.fromisoformat(text)
-
-
-# Kinds missing here (text, json, blob, any) take the text as it is.
-PARSERS = {"int": parse_int, "float": parse_float, "decimal": parse_decimal, "bool": parse_bool,
-           "date": parse_date, "datetime": parse_datetime, "time": parse_time}
-_A_KIND = {kind: ("an " if kind == "int" else "a ") + kind for kind in PARSERS}
-
-
 def convert(text: str, col: Column):
     """The operator's *text* as a value of the column's kind, or FilterError naming the column."""
-    parser = PARSERS.get(col.kind)
+    parser = kind(col.kind).parse
     if parser is None:
         return text
     try:
@@ -219,13 +150,13 @@ def add_sqlite_functions(raw) -> None:
 
 
 _SQLITE_SPACE = " \t\n\x0b\f\r"      # what SQLite skips around a number in text
-_SQLITE_NUMBER = re.compile(f"[{_SQLITE_SPACE}]*{_NUMBER.pattern}[{_SQLITE_SPACE}]*")
+_SQLITE_NUMBER = re.compile(f"[{_SQLITE_SPACE}]*{NUMBER.pattern}[{_SQLITE_SPACE}]*")
 _NUMERIC_AFFINITY = frozenset({"INTEGER", "REAL", "NUMERIC"})
 _IS_NUMBER = "typeof({q}) IN ('integer', 'real')"
 
 
 def _sqlite_comparison(q: str, op: str, operand: str, col: Column) -> tuple[str, tuple, str | None]:
-    parser = PARSERS.get(col.kind)
+    parser = kind(col.kind).parse
     if parser is None:
         return _sqlite_as_given(q, op, operand, col)
     try:
@@ -252,7 +183,7 @@ def _sqlite_number(text: str) -> tuple[int | float, bool]:
     """The number SQLite reads in *text* (an integer if it fits 64 bits), and whether it is exactly that."""
     digits = text.strip(_SQLITE_SPACE)
     # (Past 20 digits it is no 64-bit integer; int() of a pasted 5,000-digit text would even raise.)
-    if len(digits) <= 20 and _DIGITS.fullmatch(digits) and int(digits) in _INT64:
+    if len(digits) <= 20 and DIGITS.fullmatch(digits) and int(digits) in INT64:
         return int(digits), True
     number = float(digits)
     return number, decimal.Decimal(digits) == decimal.Decimal(repr(number))
@@ -278,7 +209,7 @@ def _sqlite_as_given(q: str, op: str, operand: str, col: Column) -> tuple[str, t
 
 def _sqlite_not_of_kind(q: str, op: str, operand: str, col: Column) -> tuple[str, tuple, str]:
     """A value that is not of the column's kind, compared as SQLite compares it, with a note saying how."""
-    what = f"{operand!r} is not {_A_KIND[col.kind]}"
+    what = f"{operand!r} is not {kind(col.kind).article}"
     if sqlite_affinity(col.declared) in _NUMERIC_AFFINITY and _SQLITE_NUMBER.fullmatch(operand):
         # SQLite would convert this text to a number: compare the number Python reads (the same one).
         number, exact = _sqlite_number(operand)

@@ -14,38 +14,14 @@ import sqlobject as so
 from sqlobject import classregistry
 
 from storage.dialect import Dialect
-from storage.schema import Column, Table, decimal_size
+from storage.schema import Table
+from storage.types import sqlobject_column
 
 _registry_ids = itertools.count(1)
 
 
 def new_registry_name() -> str:
     return f"rowdesk-db-{next(_registry_ids)}"
-
-
-def _col_class(col: Column, dialect: Dialect):
-    kw = {"dbName": dialect.quote(col.name), "default": None if col.nullable else so.col.NoDefault,
-          "notNone": not col.nullable}
-    if col.kind == "int":
-        return so.IntCol(**kw)
-    if col.kind == "float":
-        return so.FloatCol(**kw)
-    if col.kind == "decimal":
-        size, precision = decimal_size(col.declared)
-        return so.DecimalCol(size=size, precision=precision, **kw)
-    if col.kind == "bool":
-        return so.BoolCol(**kw)
-    if col.kind == "date":
-        return so.DateCol(**kw)
-    if col.kind == "datetime":
-        return so.DateTimeCol(**kw)
-    if col.kind == "time":
-        return so.TimeCol(**kw)
-    if col.kind == "blob":
-        return so.BLOBCol(**kw)
-    if col.kind == "json":
-        return so.JSONCol(**kw)
-    return so.UnicodeCol(**kw)
 
 
 def _attr_name(name: str, used: set[str]) -> str:
@@ -84,7 +60,7 @@ def build_model(table: Table, connection, registry: str, dialect: Dialect):
     for col in table.columns:
         if col.name == pk_name:
             continue
-        attrs[_attr_name(col.name, used)] = _col_class(col, dialect)
+        attrs[_attr_name(col.name, used)] = sqlobject_column(col, dialect)
     # "order-items" and "order_items" give the same class name, and the registry
     # refuses a second class of one name: number the later ones.
     base = class_name = "T_" + re.sub(r"\W", "_", table.name)

@@ -8,19 +8,14 @@ most types (see PITFALLS.md). Plain data, safe to hand to the reactor thread.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-
-# Display/validation families of column types.
-NUMERIC_KINDS = frozenset({"int", "float", "decimal"})
-KINDS = NUMERIC_KINDS | {"text", "bool", "date", "datetime", "time", "blob", "json", "any"}
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
     declared: str                 # the type as declared, e.g. "VARCHAR(80)"
-    kind: str                     # one of KINDS
+    kind: str                     # one of storage.types.KINDS
     nullable: bool = True
     default: str | None = None
     pk_position: int = 0          # 1-based position in the primary key, 0 if not part of it
@@ -32,7 +27,9 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in NUMERIC_KINDS
+        from storage.types import kind
+
+        return kind(self.kind).numeric
 
 
 @dataclass(frozen=True)
@@ -95,58 +92,3 @@ class TableEntry:
 class RowCount:
     rows: int | None
     exact: bool
-
-
-_DECIMAL_ARGS = re.compile(r"\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)")
-
-
-def kind_of(declared: str) -> str:
-    """Map a declared SQL type to a kind, following SQLite's affinity rules
-    where they apply and recognising the usual names of other databases."""
-    t = declared.upper()
-    if not t:
-        return "any"
-    if "BOOL" in t:
-        return "bool"
-    if "INT" in t:
-        return "int"
-    if "DATETIME" in t or "TIMESTAMP" in t:
-        return "datetime"
-    if "DATE" in t:
-        return "date"
-    if t.startswith("TIME"):
-        return "time"
-    if "JSON" in t:
-        return "json"
-    if any(s in t for s in ("CHAR", "CLOB", "TEXT", "UUID", "ENUM")):
-        return "text"
-    if "BLOB" in t or "BYTEA" in t or "BINARY" in t:
-        return "blob"
-    if any(s in t for s in ("REAL", "FLOA", "DOUB")):
-        return "float"
-    if "NUMERIC" in t or "DECIMAL" in t or "MONEY" in t:
-        return "decimal"
-    return "any"
-
-
-def sqlite_affinity(declared: str) -> str:
-    """SQLite's affinity for a declared type, by its rules (https://sqlite.org/datatype3.html section 3.1):
-    "INTEGER", "TEXT", "BLOB" (no affinity: values compare as stored), "REAL" or "NUMERIC"."""
-    t = declared.upper()
-    if "INT" in t:
-        return "INTEGER"
-    if any(s in t for s in ("CHAR", "CLOB", "TEXT")):
-        return "TEXT"
-    if "BLOB" in t or not t:
-        return "BLOB"
-    if any(s in t for s in ("REAL", "FLOA", "DOUB")):
-        return "REAL"
-    return "NUMERIC"
-
-
-def decimal_size(declared: str) -> tuple[int, int]:
-    """(precision, scale) of a DECIMAL(p, s) declaration; (18, 4) when not given."""
-    m = _DECIMAL_ARGS.search(declared)
-    if not m:
-        return 18, 4
-    return int(m.group(1)), int(m.group(2) or 0)

@@ -228,3 +228,18 @@ async def test_rows_arriving_under_the_value_screen_leave_it_as_it_is(harness, v
     assert h.app.crashed is None and h.app.top.name == "value"
     h.press("q")
     await h.wait_for("^record · big", where="status")
+
+
+def test_each_kind_shows_its_values_as_stored():
+    import datetime as dt
+
+    from console.formatting import formatter, full_value
+    from storage.schema import Column
+
+    time = Column("t", "time", "time")
+    assert formatter(time)(dt.timedelta(hours=-35, minutes=1)) == "-34:59:00"       # MySQL TIME beyond a day
+    assert formatter(time)(dt.timedelta(hours=838, minutes=59, seconds=59, microseconds=5)) == "838:59:59.000005"
+    assert formatter(time)(dt.time(23, 59, 59)) == "23:59:59"
+    flag = Column("f", "BOOLEAN", "bool")
+    assert [formatter(flag)(v) for v in (1, 0, True, 2, "yes")] == ["true", "false", "true", "2", "yes"]
+    assert full_value(0, flag) == "false" and full_value(dt.timedelta(minutes=-1), time) == "-0:01:00"

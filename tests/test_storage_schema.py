@@ -18,8 +18,9 @@ from storage.backends.sqlite import RowdeskSQLiteConnection
 from storage.database import Database
 from storage.dialect import SQLITE
 from storage.models import build_model, new_registry_name
-from storage.schema import decimal_size, kind_of
 from storage.targets import parse_target
+from storage.types import decimal_size
+from storage.types import sqlite_kind as kind_of
 from tests import realworld
 
 

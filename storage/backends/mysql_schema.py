@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from storage.dialect import MYSQL
 from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry
+from storage.types import TEXT_TYPES, mysql_kind
 
 # Below this many rows (by the server's estimate) an exact count is cheap enough to run at once.
 CHEAP_COUNT = 200_000
@@ -18,35 +19,6 @@ COUNTED_ENGINES = frozenset({"MyISAM", "Aria", "MEMORY"})
 
 _TABLE_TYPES = {"BASE TABLE": "table", "SYSTEM VERSIONED": "table", "VIEW": "view"}   # not SEQUENCE, SYSTEM VIEW
 _IN_CATALOGUE = ", ".join(f"'{t}'" for t in _TABLE_TYPES)
-
-# DATA_TYPE -> kind. tinyint(1) (what BOOLEAN is) is "bool"; JSON is "json" also where MariaDB stores it as
-# LONGTEXT with a json_valid() check. No kind fits BIT and the spatial types yet: their values (bytes) are
-# shown as blobs; see the report of issue 10 for the kinds they need.
-KIND_OF_TYPE = {
-    **dict.fromkeys(("tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year"), "int"),
-    **dict.fromkeys(("float", "double", "real"), "float"),
-    **dict.fromkeys(("decimal", "numeric"), "decimal"),
-    "date": "date", "datetime": "datetime", "timestamp": "datetime",
-    "time": "time",                            # PyMySQL returns a timedelta: TIME runs from -838:59:59 to 838:59:59
-    **dict.fromkeys(("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set",
-                     "uuid", "inet4", "inet6"), "text"),
-    **dict.fromkeys(("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"), "blob"),
-    "json": "json",
-    "bit": "blob",
-    **dict.fromkeys(("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
-                     "multipolygon", "geometrycollection"), "blob"),
-}
-TEXT_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext"})
-
-
-def kind_of(data_type: str, column_type: str, *, json_checked: bool = False) -> str:
-    t = data_type.lower()
-    if json_checked:
-        return "json"
-    if t == "tinyint" and column_type.lower() == "tinyint(1)":
-        return "bool"
-    return KIND_OF_TYPE.get(t, "any")
-
 
 def _rows(raw, sql: str, params=()) -> list[tuple]:
     cur = raw.cursor()
@@ -123,7 +95,7 @@ def describe(raw, entry: TableEntry, *, mariadb: bool) -> Table:
             generated.append(cname)
         pk_position = primary_key.index(cname) + 1 if cname in primary_key else 0
         result.append(Column(
-            name=cname, declared=declared, kind=kind_of(data_type, column_type, json_checked=json_checked),
+            name=cname, declared=declared, kind=mysql_kind(data_type, column_type, json_checked=json_checked),
             nullable=nullable == "YES", default=_default(default), pk_position=pk_position,
             references=references.get(cname), indexed=cname in indexed,
         ))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import psycopg
 
 from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry
+from storage.types import POSTGRES_KINDS
 
 # Below this many rows an exact count is cheap enough to run at once.
 CHEAP_COUNT = 200_000
@@ -17,17 +18,8 @@ CHEAP_COUNT = 200_000
 # relkind: ordinary, partitioned and foreign tables are tables; views and materialized views are views.
 RELKINDS = {"r": "table", "p": "table", "f": "table", "v": "view", "m": "view"}
 
-# What kind each built-in type's values have (by the oid of the column's base type, past any domain): its
-# Python values as psycopg returns them. Every other type is "text": str (the server's own text: arrays,
-# intervals, ranges, enums, bit strings, money, geometric types, xml, composite types...) or a value shown by
-# its str(), which is the server's text too (uuid, inet, cidr).
-_KINDS = {
-    "int2": "int", "int4": "int", "int8": "int", "oid": "int",
-    "float4": "float", "float8": "float", "numeric": "decimal", "bool": "bool",
-    "date": "date", "timestamp": "datetime", "timestamptz": "datetime", "time": "time", "timetz": "time",
-    "bytea": "blob", "json": "json", "jsonb": "json",
-}
-KIND_OF_TYPE = {psycopg.postgres.types[name].oid: kind for name, kind in _KINDS.items()}
+# What kind each built-in type's values have, by oid (storage.types.POSTGRES_KINDS names them).
+KIND_OF_TYPE = {psycopg.postgres.types[name].oid: kind for name, kind in POSTGRES_KINDS.items()}
 
 # The schemas of the user's own objects: not the system's, not other sessions' temporary ones (nor ours).
 _READABLE = """

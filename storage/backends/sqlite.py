@@ -34,7 +34,8 @@ from storage.backends.sqlite_files import (
 )
 from storage.dialect import SQLITE
 from storage.filters import add_sqlite_functions
-from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry, kind_of
+from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry
+from storage.types import sqlite_kind
 
 # Below this many rows an exact count is cheap enough to run at once.
 CHEAP_COUNT = 200_000
@@ -133,7 +134,7 @@ def sqlite_table(raw, name: str, kind: str) -> Table:
         if pkpos:
             pk.append((pkpos, cname))
         columns.append(Column(
-            name=cname, declared=ctype or "", kind=kind_of(ctype or ""), nullable=not notnull and not pkpos,
+            name=cname, declared=ctype or "", kind=sqlite_kind(ctype or ""), nullable=not notnull and not pkpos,
             default=default, pk_position=pkpos, references=fks.get(cname),
             indexed=cname in indexed or pkpos == 1,
             enforced=strict and (ctype or "").upper() != "ANY",     # STRICT allows ANY: any value, as given

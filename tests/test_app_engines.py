@@ -7,6 +7,8 @@ A defect of the app on one engine is a strict xfail on that engine, with its cau
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
 
 import pytest
@@ -257,3 +259,144 @@ async def test_sort_three_times_on_a_column_with_nulls_and_page_across_them(harn
     await h.idle()
     assert "▲" not in h.lines[1] and "▼" not in h.lines[1]
     assert shows(h, 1)
+
+
+# == filters =====================================================================================================
+async def go_to_column(h, name: str) -> None:
+    h.press("c")
+    h.type(name)
+    h.press("enter")
+    assert header_focus(h).startswith(name), header_focus(h)
+
+
+async def filter_on(h, column: str, text: str) -> None:
+    """c to the column, / and the filter (replacing what the prompt holds), Enter."""
+    await go_to_column(h, column)
+    h.press("/", "ctrl u")
+    h.type(text)
+    h.press("enter")
+
+
+async def expect_rows(h, label: str, count: int) -> None:
+    """The status line names the filter and, once every query is done, the rows that match."""
+    await h.wait_for(f"filter {re.escape(label)} · ", where="status")
+    await h.idle()                                   # the rows and their count are in: the status is final
+    shown = f"filter {label} · " + (f"row 1 of {count:,} ·" if count else "no rows match")
+    assert shown in h.status, h.text
+
+
+def matching(test) -> int:
+    return sum(1 for n in range(1, ROWS + 1) if test(n))
+
+
+def shown_bool(value) -> str | None:
+    return None if value is None else "true" if value else "false"
+
+
+@pytest.mark.parametrize("engine", engines(), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_every_filter_form_of_the_readme(harness, engine):
+    h = await opened(harness, engine)
+    await filter_on(h, "City", "KRAK")                  # contains, ignoring (ASCII) case
+    await expect_rows(h, "City ~ KRAK", matching(lambda n: data.city(n) == "Kraków"))
+    await h.idle()
+    assert {cell(h, line, "City") for line in h.lines[2:-2] if line} == {"Kraków"}
+    await filter_on(h, "Quantity", ">=45")              # filters on two columns combine
+    await h.wait_for(r"filter City ~ KRAK · filter Quantity >= 45 · row 1 of "
+                     f"{matching(lambda n: data.city(n) == 'Kraków' and (data.quantity(n) or 0) >= 45):,} ·",
+                     where="status")
+    h.press("F")
+    await h.wait_for(named(engine, "OrderLine") + f" row 1 of {ROWS:,}", where="status")
+
+    city_cases = [("!Lisbon", "City !~ Lisbon", lambda n: data.city(n) != "Lisbon"),
+                  ("null", "City is null", lambda n: data.city(n) is None),
+                  ("!null", "City is not null", lambda n: data.city(n) is not None),
+                  ("=Zürich", "City = Zürich", lambda n: data.city(n) == "Zürich")]
+    customer_cases = [("渡辺", "Customer ~ 渡辺", lambda n: "渡辺" in data.customer(n)),
+                      ('"null"', "Customer ~ null", lambda n: False),          # quoted: the text, not IS NULL
+                      ('"渡辺 健 1"', "Customer ~ 渡辺 健 1", lambda n: "渡辺 健 1" in data.customer(n)),
+                      ('"=Ana"', "Customer ~ =Ana", lambda n: False),
+                      ("!ana", "Customer !~ ana", lambda n: "ana" not in data.customer(n).lower())]
+    typed_cases = [
+        ("Quantity", "=8", "Quantity = 8", lambda n: data.quantity(n) == 8),
+        ("Quantity", "<3", "Quantity < 3", lambda n: data.quantity(n) is not None and data.quantity(n) < 3),
+        ("UnitPrice", ">370", "UnitPrice > 370", lambda n: data.unit_price(n) > 370),
+        ("UnitPrice", "=0.125", "UnitPrice = 0.125", lambda n: data.unit_price(n) == decimal.Decimal("0.125")),
+        ("OrderedOn", "=2020-01-02", "OrderedOn = 2020-01-02", lambda n: str(data.ordered_on(n)) == "2020-01-02"),
+        ("OrderedOn", ">=2022-09-01", "OrderedOn >= 2022-09-01", lambda n: str(data.ordered_on(n)) >= "2022-09-01"),
+        ("PlacedAt", "<2024-01-02", "PlacedAt < 2024-01-02", lambda n: data.placed_at(n).date() < dt.date(2024, 1, 2)),
+        ("PlacedAt", ">=2024-01-02 00:02:48.000024", "PlacedAt >= 2024-01-02 00:02:48.000024", lambda n: n >= 24),
+        ("Shipped", "true", "Shipped ~ true", lambda n: data.shipped(n) is True),       # as the grid shows it
+        ("Shipped", "=false", "Shipped = false", lambda n: data.shipped(n) is False),
+        ("Shipped", "null", "Shipped is null", lambda n: data.shipped(n) is None),
+    ]
+    for column, cases in (("City", city_cases), ("Customer", customer_cases)):
+        for text, label, test in cases:
+            await filter_on(h, column, text)
+            await expect_rows(h, label, matching(test))
+            h.press("/")
+            assert text in h.message                     # the prompt holds what was typed, to edit it
+            h.press("esc", "F")
+            await h.wait_for(named(engine, "OrderLine") + f" row 1 of {ROWS:,}", where="status")
+    for column, text, label, test in typed_cases:
+        await filter_on(h, column, text)
+        await expect_rows(h, label, matching(test))
+        h.press("F")
+        await h.wait_for(named(engine, "OrderLine") + f" row 1 of {ROWS:,}", where="status")
+
+
+@pytest.mark.parametrize("engine", engines(), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_a_typo_in_a_comparison_is_refused_where_the_engine_enforces_the_type(harness, engine):
+    h = await opened(harness, engine)
+    for column, text, kind in (("Quantity", ">4O", "int"), ("OrderedOn", "=2020-13-45", "date"),
+                               ("UnitPrice", "<1,5", "decimal")):
+        await filter_on(h, column, text)
+        operand = text.lstrip("<>=")
+        if engine.name == "sqlite":
+            # SQLite keeps any value in any column: compared as SQLite compares it, and said so.
+            await h.wait_for(f"filter {column} {text[:-len(operand)]} {re.escape(operand)}: '{re.escape(operand)}' "
+                             f"is not an? {kind}: compared as", where="message")
+            await h.wait_for(r"no rows match|row 1 of", where="status")
+        else:
+            await h.wait_for(f"filter not applied: '{re.escape(operand)}' is not a valid {kind} for column {column}",
+                             where="message")
+            assert "filter" not in h.status and f"row 1 of {ROWS:,}" in h.status
+            h.press("/")
+            assert text in h.message                  # back to be corrected
+            h.press("esc")
+        h.press("F")
+        await h.wait_for(named(engine, "OrderLine") + f" row 1 of {ROWS:,}", where="status")
+
+
+SQLITE_ASCII_LIKE = ("storage/filters.py _contains: on SQLite `text` filters use LIKE, which folds ASCII letters "
+                     "only, so 'łukasz' does not find 'Łukasz' (the servers lower both sides)")
+
+
+@pytest.mark.parametrize("engine", engines(sqlite=SQLITE_ASCII_LIKE), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_contains_ignores_case_in_every_alphabet(harness, engine):
+    h = await opened(harness, engine)
+    for column, text, test in (
+            ("Customer", "łukasz", lambda n: n % 5 in (2, 4)),           # Łukasz Żółć, ŁUKASZ NOWAK
+            ("Customer", "ŻÓŁĆ", lambda n: n % 5 == 2),
+            ("City", "zürich", lambda n: data.city(n) == "Zürich"),
+            ("City", "KRAKÓW", lambda n: data.city(n) == "Kraków")):
+        await filter_on(h, column, text)
+        await expect_rows(h, f"{column} ~ {text}", matching(test))
+        h.press("F")
+
+
+MYSQL_ACCENTS = ("storage/filters.py _contains: on MySQL LOWER(x) LIKE LOWER(?) compares under the column's "
+                 "collation (utf8mb4_unicode_ci, MariaDB's default utf8mb4_general_ci too), which ignores accents: "
+                 "'krakow' finds 'Kraków', a text the grid does not show")
+
+
+@pytest.mark.parametrize("engine", engines(mysql=MYSQL_ACCENTS), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_contains_matches_the_text_as_the_grid_shows_it_accents_included(harness, engine):
+    h = await opened(harness, engine)
+    for column, text in (("City", "krakow"), ("Customer", "nunez"), ("City", "zurich")):
+        await filter_on(h, column, text)
+        await expect_rows(h, f"{column} ~ {text}", 0)
+        h.press("F")

@@ -73,6 +73,7 @@ class App:
             self.loop.screen.set_terminal_properties(colors=256)
         db.worker.listeners.append(self._busy_changed)
         db.worker.waiting_listeners.append(self._waiting_changed)
+        db.notice_listeners.append(self.deliver(self.message))
 
     # -- running ----------------------------------------------------------------
     def open_home(self) -> None:

@@ -32,6 +32,7 @@ class Database:
         self.target = target
         self.reactor = reactor
         self.backend = open_backend(target, lock_wait=lock_wait)
+        self.backend.notice = self._notice
         self.dialect: Dialect = self.backend.dialect
         self.registry = new_registry_name()
         self.worker = Worker(reactor, self.backend.name, threads=threads)
@@ -39,6 +40,9 @@ class Database:
         self._entries: dict[str, TableEntry] = {}          # by display name, from the last catalogue read
         self._describe_lock = threading.Lock()
         self.models: dict[str, type] = {}
+        # Called on the reactor thread with one line for the operator about what storage did on its own
+        # (a connection the server dropped, made again).
+        self.notice_listeners: list = []
 
     @property
     def connection(self):
@@ -89,9 +93,15 @@ class Database:
                     lease.discard()
                     if attempt == 1 and not job.cancelled:
                         log.info("%s: the connection died (%s); reading again on a fresh one", job.label, e)
+                        self._notice(self.backend.RECONNECTED)
                         continue
                 raise
         raise AssertionError("unreachable")
+
+    def _notice(self, text: str) -> None:
+        """From a worker thread: tell the listeners, on the reactor thread."""
+        for listener in list(self.notice_listeners):
+            self.reactor.callFromThread(listener, text)
 
     def _query(self, job: Job, sql: str, params=(), *, limit: int | None = None) -> list[tuple]:
         """Run one statement on the job's connection, cancellable through *job*."""

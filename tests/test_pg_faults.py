@@ -174,3 +174,27 @@ def test_nothing_listening(pg_schema, opened):
     error, kind, text = yield tables_failure(opened(uri.replace(":5432/", f":{port}/")))
     assert text == (f"PostgreSQL at 127.0.0.1:{port}: connection refused "
                     "(is the server running and listening on that port?)")
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_connection_the_server_ended_is_made_again_and_said_once(pg_schema, opened):
+    """The operator is told, in one line, that the server had closed the connection and it was made again."""
+    from twisted.internet import reactor, task
+
+    from storage.backends.base import Backend
+
+    uri, schema, conn = pg_schema
+    conn.execute("CREATE TABLE t (id int PRIMARY KEY)")
+    conn.execute("INSERT INTO t SELECT generate_series(1, 10)")
+    db = opened(uri)
+    said = []
+    db.notice_listeners.append(said.append)
+    table = yield db.describe(f"{schema}.t")
+    yield db.count_rows(View(table))
+    with psycopg.connect(host="127.0.0.1", port=5432, dbname="test", autocommit=True) as killer:
+        killer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'test' "
+                       "AND pid <> pg_backend_pid() AND application_name LIKE 'rowdesk%'")
+    count = yield db.count_rows(View(table))
+    assert count.rows == 10
+    yield task.deferLater(reactor, 0.05, lambda: None)
+    assert said and set(said) == {Backend.RECONNECTED}

@@ -37,8 +37,12 @@ class Backend:
     name = ""
     dialect: Dialect
 
+    # Said to the operator (one line) when the backend mends something on its own: set by storage.database.
+    RECONNECTED = "the server had closed the connection (a restart, or the session was ended): connected again"
+
     def __init__(self, target):
         self.target = target
+        self.notice = lambda text: None       # from a worker thread; storage.database passes it to the screen
 
     # -- connections (worker threads) ------------------------------------------------------------------------
     @property

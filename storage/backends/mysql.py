@@ -98,6 +98,7 @@ class RowdeskMySQLConnection(MySQLConnection):
         options = dict(target.options)
         timeout = int(options.get("connect_timeout", CONNECT_TIMEOUT))
         self.connect_timeout = timeout or NO_TIMEOUT           # connect_timeout=0 asks to wait as long as it takes
+        self.on_dead = lambda: None          # a pooled connection was found dead and thrown away (the backend says so)
 
     def makeConnection(self):
         t = self._target
@@ -153,6 +154,7 @@ class RowdeskMySQLConnection(MySQLConnection):
             if self._answers(conn):
                 return conn
             self.throw_away(conn)
+            self.on_dead()
 
     def releaseConnection(self, conn, explicit=False, broken=False):
         if broken or not conn.open or not self._reset(conn):
@@ -188,6 +190,7 @@ class MySQLBackend(Backend):
     def __init__(self, target):
         super().__init__(target)
         self._connection = RowdeskMySQLConnection(target, read_only=target.read_only)
+        self._connection.on_dead = lambda: self.notice(self.RECONNECTED)
         self._control = None            # for KILL QUERY: made on the first cancel, in the control thread
         self._control_lock = threading.Lock()
         self._mariadb: bool | None = None

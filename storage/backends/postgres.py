@@ -62,6 +62,7 @@ class PostgresBackend(Backend):
                 return raw
             log.info("a pooled PostgreSQL connection is dead: thrown away")
             self._throw_away(raw)
+            self.notice(self.RECONNECTED)
 
     def _usable(self, raw) -> bool:
         if raw.closed or raw.broken:

@@ -45,7 +45,7 @@ from tuibench import Session  # noqa: E402
 COLS, ROWS = 120, 40
 PAGE = ROWS - 4            # data rows on screen: title, grid header, status line, message line
 BUSY = r"Esc cancels"      # the spinner's text at the right of the status line
-TABLE_LISTED = r"^orders\s*│table│"
+LIST_TOP = 2               # the Tables list's first row on screen (below the title and the header)
 SPINNER_INTERVAL = 0.12    # console.app.SPIN_INTERVAL: one spinner frame every 120 ms
 DEFAULT_ROWS = 10_000_000
 SMALL_ROWS = 10_000        # the memory baseline
@@ -256,9 +256,13 @@ def ensure_db(db_dir: Path, rows: int) -> Path:
 # ----------------------------------------------------------------------------------------------
 
 class App:
-    """One rowdesk process on a pty, with private XDG directories."""
+    """One rowdesk process on a pty, with private XDG directories, browsing *table* of *db* (a SQLite file
+    or a server URI)."""
 
-    def __init__(self, db: Path):
+    def __init__(self, db: Path | str, table: str = "orders"):
+        self.table = table
+        self.t = re.escape(table)                  # the table's name as it starts the status line
+        self.listed = rf"^{self.t}\s*│table│"     # its row in the Tables list
         self.tmp = tempfile.mkdtemp(prefix="rowdesk-bench-xdg-")
         env = {var: os.path.join(self.tmp, var.lower())
                for var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
@@ -326,7 +330,12 @@ class App:
         if cur == col:
             return
         self.keys(f"to col {col}", ("l" if col > cur else "h") * abs(col - cur))
-        self.wait(f"col {col}", rf"^orders · .*col {col}/")
+        self.wait(f"col {col}", rf"^{self.t} · .*col {col}/")
+
+    def cursor_to_table(self) -> None:
+        """Down the Tables list to the table (on a server the list holds other schemas' tables too)."""
+        row = next(i for i, line in enumerate(self.s.term.lines()) if re.match(self.listed, line))
+        self.keys(f"cursor to {self.table}", "j" * (row - LIST_TOP))
 
 
 def current_row(app: App) -> int | None:
@@ -338,20 +347,20 @@ def current_row(app: App) -> int | None:
 # Scenarios
 # ----------------------------------------------------------------------------------------------
 
-def scenario_browse(db: Path, rows: int, args) -> dict:
+def scenario_browse(db: Path | str, rows: int, args, table: str = "orders") -> dict:
     """The browse scenario: open, idle, PgDn×N, End, Home, filter, sort; VmHWM at the end."""
-    out: dict = {"scenario": "browse", "db": str(db), "rows": rows}
-    with App(db) as app:
+    out: dict = {"scenario": "browse", "db": str(db), "table": table, "rows": rows}
+    with App(db, table) as app:
         try:
-            listed = app.wait("tables listed", TABLE_LISTED)["t_launch"]
+            listed = app.wait("tables listed", app.listed)["t_launch"]
             out["startup"] = listed
             t_call = time.perf_counter()
             gone = app.wait_quiet("tables counted")
             out["tables_quiet"] = t_call - app.s.term.t_launch + gone
-            app.keys("cursor to orders", "jjj")
+            app.cursor_to_table()
             app.must(app.s.calm("cursor moved", quiet=0.3))
             t_enter = time.perf_counter()
-            out["open"] = app.measure("open orders", "<Enter>", r"^orders · row 1 of")
+            out["open"] = app.measure("open", "<Enter>", rf"^{app.t} · row 1 of")
             t_call = time.perf_counter()
             gone = app.wait_quiet("browse count")
             out["open_quiet"] = t_call - t_enter + gone
@@ -362,14 +371,14 @@ def scenario_browse(db: Path, rows: int, args) -> dict:
             cur = current_row(app) or 1
             for i in range(args.presses):
                 expected = min(cur + PAGE, rows)
-                pgdn.append(app.measure(f"PgDn {i + 1}", "<PageDown>", rf"^orders · row {expected:,} of", timeout=10))
+                pgdn.append(app.measure(f"PgDn {i + 1}", "<PageDown>", rf"^{app.t} · row {expected:,} of", timeout=10))
                 cur = expected
                 time.sleep(args.gap)
             out["pgdn"] = pgdn
 
-            out["end"] = app.measure("End", "<End>", rf"^orders · row (?:\?|{rows:,}) of")
+            out["end"] = app.measure("End", "<End>", rf"^{app.t} · row (?:\?|{rows:,}) of")
             app.wait_quiet("after End")
-            out["home_from_end"] = app.measure("Home", "g", r"^orders · row 1 of")
+            out["home_from_end"] = app.measure("Home", "g", rf"^{app.t} · row 1 of")
             app.wait_quiet("after Home")
 
             app.go_to_col(3)                                   # status
@@ -378,17 +387,17 @@ def scenario_browse(db: Path, rows: int, args) -> dict:
             app.keys("filter text", "=shipped")
             app.wait("typed", r"^filter status \(text\): =shipped")
             out["filter_indexed"] = app.measure("filter status", "<Enter>",
-                                                r"^orders · filter status = shipped · row 1 of")
+                                                rf"^{app.t} · filter status = shipped · row 1 of")
             app.wait_quiet("filter count")
             app.keys("clear filters", "F")
-            app.wait("unfiltered", r"^orders · row 1 of")
+            app.wait("unfiltered", rf"^{app.t} · row 1 of")
             app.wait_quiet("count after clearing")
 
             app.go_to_col(4)                                   # placed_at
-            out["sort_indexed"] = app.measure("sort placed_at", "s", r"^orders · sort placed_at ▲ · row 1 of")
+            out["sort_indexed"] = app.measure("sort placed_at", "s", rf"^{app.t} · sort placed_at ▲ · row 1 of")
             app.wait_quiet("after sort")
             out["sort_indexed_desc"] = app.measure("sort placed_at desc", "s",
-                                                   r"^orders · sort placed_at ▼ · row 1 of")
+                                                   rf"^{app.t} · sort placed_at ▼ · row 1 of")
             app.wait_quiet("after sort desc")
             out["hwm"] = app.s.sample("memory")["root_hwm_mb"]
 
@@ -400,7 +409,7 @@ def scenario_browse(db: Path, rows: int, args) -> dict:
             app.wait("typed", r"^filter status \(text\): =shipped")
             out["filter_sorted"] = app.measure(
                 "filter status under sort", "<Enter>",
-                r"^orders · sort placed_at ▼ · filter status = shipped · row 1 of", timeout=120)
+                rf"^{app.t} · sort placed_at ▼ · filter status = shipped · row 1 of", timeout=120)
             out["ok"] = True
         except StepFailed as e:
             out.update(ok=False, error=str(e), screen=e.step.get("screen") or app.s.term.lines())
@@ -409,16 +418,19 @@ def scenario_browse(db: Path, rows: int, args) -> dict:
     return out
 
 
-def scenario_slow(db: Path, rows: int, args) -> dict:
-    """While a slow sort (unindexed `total`) runs: cheap keys, spinner cadence, then Esc."""
-    out: dict = {"scenario": "slow", "db": str(db), "rows": rows}
-    with App(db) as app:
+def scenario_slow(db: Path | str, rows: int, args, table: str = "orders", server=None) -> dict:
+    """While a slow sort (unindexed `total`) runs: cheap keys, spinner cadence, then Esc.
+
+    *server*, on a database server (bench/servers.py), watches the sort's statement there: `arm()` just
+    before Esc (is it running?), `gone_after(t)` after it (when it was gone, from *t*, the Esc's send time)."""
+    out: dict = {"scenario": "slow", "db": str(db), "table": table, "rows": rows}
+    with App(db, table) as app:
         try:
-            app.wait("tables listed", TABLE_LISTED)
+            app.wait("tables listed", app.listed)
             app.wait_quiet("tables counted")
-            app.keys("cursor to orders", "jjj")
+            app.cursor_to_table()
             app.must(app.s.calm("cursor moved", quiet=0.3))
-            app.measure("open orders", "<Enter>", r"^orders · row 1 of")
+            app.measure("open", "<Enter>", rf"^{app.t} · row 1 of")
             app.wait_quiet("browse count")
 
             # Baseline: the same cheap key with nothing running.
@@ -426,7 +438,7 @@ def scenario_slow(db: Path, rows: int, args) -> dict:
             for i in range(10):
                 target = 2 if i % 2 == 0 else 1
                 idle_keys.append(app.measure(f"idle key {i}", "l" if target == 2 else "h",
-                                             rf"^orders · .*col {target}/", timeout=5))
+                                             rf"^{app.t} · .*col {target}/", timeout=5))
                 time.sleep(args.gap)
             out["key_idle"] = idle_keys
 
@@ -441,7 +453,7 @@ def scenario_slow(db: Path, rows: int, args) -> dict:
                 app.go_to_col(6)
                 if re.search(r"sort total ▼", app.status()):
                     app.keys(f"{name}: back to key order", "s")         # the third s: no sort to time
-                    app.wait(f"{name}: key order", r"^orders · (?!sort).*row 1 of", timeout=30)
+                    app.wait(f"{name}: key order", rf"^{app.t} · (?!sort).*row 1 of", timeout=30)
                     app.wait_quiet(f"{name}: quiet")
 
             def start_sort(name: str) -> float:
@@ -469,7 +481,7 @@ def scenario_slow(db: Path, rows: int, args) -> dict:
                     start_sort(f"sort total again {i}")        # it finished: start another one
                 target = 5 if app.col() == 6 else 6
                 lat = app.measure(f"key while sorting {i}", "h" if target == 5 else "l",
-                                  rf"^orders · .*col {target}/", timeout=5)
+                                  rf"^{app.t} · .*col {target}/", timeout=5)
                 if is_sorting():                # count the key only if the sort ran all along
                     keys.append(lat)
                 i += 1
@@ -497,7 +509,13 @@ def scenario_slow(db: Path, rows: int, args) -> dict:
             start_sort("sort total before Esc")
             time.sleep(0.2)
             if is_sorting():
-                out["esc_cancel"] = app.measure("Esc", "<Esc>", BUSY, absent=True, timeout=10)
+                if server is not None:
+                    out["server_before_esc"] = server.arm()
+                esc = app.must(app.s.measure("Esc", "<Esc>", BUSY, absent=True, timeout=10))
+                out["esc_cancel"] = esc["latency"]
+                if server is not None:
+                    sent = app.s.term.t_launch + esc["t_launch"] - esc["latency"]
+                    out["server_after_esc"] = server.gone_after(sent)
                 status = app.status()
                 out["after_cancel_status"] = status
                 out["after_cancel_message"] = app.s.term.lines()[-1]
@@ -507,7 +525,7 @@ def scenario_slow(db: Path, rows: int, args) -> dict:
                     out["cancel_problem"] = f"status after Esc: {status!r} (before the sort: {before_sort!r})"
                 # Keys still work and the screen is the browse screen, not the Tables list.
                 target = 5 if app.col() == 6 else 6
-                app.measure("key after cancel", "h" if target == 5 else "l", rf"^orders · .*col {target}/",
+                app.measure("key after cancel", "h" if target == 5 else "l", rf"^{app.t} · .*col {target}/",
                             timeout=5)
             else:
                 out["esc_cancel"] = None

@@ -75,14 +75,14 @@ def cells(line: str) -> list[str]:
 
 def cell(h, line: str, column: str) -> str:
     """The text of *column* in a grid *line*, found by the header's names."""
-    names = [re.sub(" [▲▼]$", "", c) for c in cells(h.lines[1])]
+    names = [re.sub(r"[ ▲▼›]+$", "", c) for c in cells(h.lines[1])]     # no sort arrow, no "more" mark
     return cells(line)[names.index(column)]
 
 
 async def open_table(h, engine, name: str) -> None:
     """From the tables list: / and the name, Enter to keep the filter, Enter to open the best match."""
-    await h.wait_for(r"tables and views", where="status")
-    h.press("/")
+    await h.wait_for(r"tables and views|tables match", where="status")
+    h.press("F", "/")                                # no name filter left from the last table opened
     h.type(name)
     h.press("enter", "enter")
     await h.wait_for(named(engine, name), where="status")
@@ -400,3 +400,217 @@ async def test_contains_matches_the_text_as_the_grid_shows_it_accents_included(h
         await filter_on(h, column, text)
         await expect_rows(h, f"{column} ~ {text}", 0)
         h.press("F")
+
+
+# == the record view, the value screen, going to a row or a column ===============================================
+def as_stored(engine, column: str, n: int = 1) -> str:
+    """A value of row *n* as the engine's own client gives its text (PostgreSQL: the server's text of jsonb)."""
+    q = engine.q
+    shown = f"{q(column)}::text" if engine.name == "postgres" else q(column)
+    return engine.sql(f"SELECT {shown} FROM {q('OrderLine')} WHERE {q('OrderId')} = {data.order_id(n)} "
+                      f"AND {q('LineNo')} = {data.line_no(n)}")[0][0]
+
+
+def value_screen(engine, column: str) -> str:
+    return rf"^value · (?:{re.escape(engine.namespace or '')}\.)?OrderLine\.{column} · "
+
+
+@pytest.mark.parametrize("engine", engines(), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_the_record_view_shows_every_field_as_stored(harness, engine):
+    h = await opened(harness, engine, size=(120, 50))
+    await go_to_column(h, "UnitPrice")
+    h.press("enter")
+    await h.wait_for(r"^record · (\S+\.)?OrderLine · row 1 of 3,000 · field 6/12 UnitPrice", where="status")
+    text = h.text
+    declared = {"sqlite": "NUMERIC(20,6)", "postgres": "numeric(20,6)", "mysql": "decimal(20,6)"}[engine.name]
+    assert re.search(rf"^UnitPrice +{re.escape(declared)} +{re.escape(stored_price(engine))}$", text, re.M)
+    assert re.search(r"^OrderId +\S+ key +1$", text, re.M) and re.search(r"^LineNo +\S+ key +1$", text, re.M)
+    assert re.search(r"^Customer .* 渡辺 健 1$", text, re.M) and re.search(r"^Shipped .* false$", text, re.M)
+    assert re.search(r"^PlacedAt .* 2024-01-01 01:00:07\.000001", text, re.M)
+    for item in ('"sku": "SKU-00001"', '"gift": false', '"by": "Zoë"', '"fragile"'):
+        assert item in text, item                                       # JSON, pretty-printed
+    assert "JSON, pretty-printed" in text
+    assert "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |" in text        # bytes: a hex dump
+    assert f"{len(data.ATTACHMENT):,} bytes in all" in text
+    h.press("n", "G")                                                   # the next row, its last field
+    await h.wait_for("row 2 of 3,000 · field 12/12 Note", where="status")
+    await h.wait_for("line 1 of the long note")
+    assert "line 20 of the long note" in h.text and "line 21 of the long note" not in h.text
+    assert "Łukasz Żółć 2" in h.text
+    h.press("p")
+    await h.wait_for("row 1 of 3,000", where="status")
+    assert "渡辺 健 1" in h.text
+
+
+@pytest.mark.parametrize("engine", engines(), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_the_value_screen_of_a_long_text_of_json_and_of_bytes(harness, engine):
+    h = await opened(harness, engine, size=(120, 30))
+    h.press("j")
+    await go_to_column(h, "Note")
+    h.press("enter")
+    await h.wait_for("^record · ", where="status")
+    h.press("enter")
+    await h.wait_for(value_screen(engine, "Note") + f"row 2 of 3,000 · {len(data.LONG_NOTE):,} characters",
+                     where="status")
+    assert "line 1 of the long note" in h.text
+    h.press("G")
+    await h.wait_for("100 %", where="status")
+    assert "line 2000 of the long note" in h.text
+    h.press("g")
+    await h.wait_for("^line 1 of the long note$")
+    h.press("q", "q", "k")
+    await h.wait_for(named(engine, "OrderLine") + " row 1 of", where="status")
+
+    await go_to_column(h, "Details")
+    h.press("enter")
+    await h.wait_for("^record · ", where="status")
+    h.press("enter")
+    await h.wait_for(value_screen(engine, "Details"), where="status")
+    assert '  "sku": "SKU-00001"' in h.text and '  "tags": [' in h.text
+    h.press("f")
+    await h.wait_for("as stored", where="status")
+    assert as_stored(engine, "Details") in h.text
+    h.press("q", "q")
+    await h.wait_for(named(engine, "OrderLine") + " row 1 of", where="status")
+
+    await go_to_column(h, "Attachment")
+    h.press("enter")
+    await h.wait_for("^record · ", where="status")
+    assert f"{len(data.ATTACHMENT):,} bytes in all" in h.text
+    h.press("enter")
+    await h.wait_for(value_screen(engine, "Attachment"), where="status")
+    assert "00000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|" in h.text
+    h.press("G")
+    await h.wait_for("100 %", where="status")
+    assert "00000ff0  f0 f1 f2 f3 f4 f5 f6 f7  f8 f9 fa fb fc fd fe ff  |................|" in h.text
+
+
+@pytest.mark.parametrize("engine", engines(), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_go_to_row_n_in_a_table_a_sorted_table_and_a_view(harness, engine):
+    h = await opened(harness, engine)
+    h.press("#")
+    h.type("1500")
+    h.press("enter")
+    await h.wait_for(f"row 1,500 of {ROWS:,}", where="status")
+    assert shows(h, 1500)
+    h.press("j")
+    await h.wait_for(f"row 1,501 of {ROWS:,}", where="status")
+    assert shows(h, 1501)
+    h.press("#")
+    h.type("99999")
+    h.press("enter")
+    await h.wait_for(f"row {ROWS:,} of {ROWS:,}", where="status")
+    assert shows(h, ROWS)
+    h.press("#")
+    h.type("x1")
+    h.press("enter")
+    await h.wait_for("not a number", where="message")
+    await go_to_column(h, "Quantity")
+    h.press("s", "s")
+    await h.wait_for("sort Quantity ▼", where="status")
+    h.press("#")
+    h.type("2750")                          # among the NULLs on MariaDB and SQLite (last when descending)
+    h.press("enter")
+    await h.wait_for(f"row 2,750 of {ROWS:,}", where="status")
+    assert shows(h, sorted_by_quantity(engine)[::-1][2749])
+
+    h.press("q")
+    await open_table(h, engine, "BigOrders")
+    big = [n for n in range(1, ROWS + 1) if (data.quantity(n) or 0) >= 45]
+    await h.wait_for(f"row 1 of {len(big):,}", where="status")       # a view: counted once opened
+    # Unsorted, a view keeps the server's own order: what the operator's own client shows.
+    q = engine.q
+    own = engine.sql(f"SELECT {q('OrderId')}, {q('LineNo')} FROM {q('BigOrders')}")
+    h.press("#")
+    h.type("300")                           # past the rows read first
+    h.press("enter")
+    await h.wait_for(f"row 300 of {len(big):,}", where="status")
+    assert cells(focused_line(h))[:2] == [str(v) for v in own[299]]
+    h.press("end")
+    await h.wait_for(f"row {len(big):,} of {len(big):,}", where="status")
+    assert cells(focused_line(h))[:2] == [str(v) for v in own[-1]]
+    await go_to_column(h, "Quantity")
+    h.press("s")                            # sorted: ties in the order of every column
+    await h.wait_for("sort Quantity ▲", where="status")
+    h.press("#")
+    h.type("300")
+    h.press("enter")
+    await h.wait_for(f"row 300 of {len(big):,}", where="status")
+    assert shows(h, sorted(big, key=lambda n: (data.quantity(n), n))[299])
+
+
+GO_TO_NO_REDRAW = ("console/screens/browse.py BrowseScreen.cmd_go_to_row: done() calls model.go_to() but not "
+                   "self.grid.changed(); for a row already read (BrowseModel.go_to -> move) nothing else tells the "
+                   "grid, so the screen keeps the old rows and cursor while the status line says row N")
+
+
+@pytest.mark.parametrize("engine", engines(sqlite=GO_TO_NO_REDRAW, postgres=GO_TO_NO_REDRAW, mysql=GO_TO_NO_REDRAW),
+                         indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_go_to_a_row_already_read_shows_it(harness, engine):
+    h = await opened(harness, engine)
+    h.press("#")
+    h.type("150")                           # among the 200 rows read when the table opened
+    h.press("enter")
+    await h.wait_for(f"row 150 of {ROWS:,}", where="status")
+    assert shows(h, 150), focused_line(h)
+    h.press("q")
+    await open_table(h, engine, "AuditLog")               # a keyless table, with rows written twice
+    await h.wait_for(f"row 1 of {data.AUDIT}", where="status")
+    h.press("#")
+    h.type("5")
+    h.press("enter")
+    await h.wait_for(f"row 5 of {data.AUDIT}", where="status")
+    assert "login 4" in focused_line(h)
+
+
+@pytest.mark.parametrize("engine", engines(), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_a_keyless_table_shows_its_rows_written_twice(harness, engine):
+    h = await opened(harness, engine, "AuditLog")
+    await h.wait_for(f"row 1 of {data.AUDIT} · col 1/3", where="status")
+    h.press("j", "j", "j", "j")
+    await h.wait_for(f"row 5 of {data.AUDIT}", where="status")
+    fifth = focused_line(h)
+    h.press("k")
+    await h.wait_for(f"row 4 of {data.AUDIT}", where="status")
+    assert focused_line(h) == fifth and "login 4" in fifth
+    h.press("G")
+    await h.wait_for(f"row {data.AUDIT} of {data.AUDIT}", where="status")
+    assert "login 39" in focused_line(h)
+    h.press("k")
+    await h.wait_for(f"row {data.AUDIT - 1} of {data.AUDIT}", where="status")
+    assert "login 39" in focused_line(h)
+    await go_to_column(h, "Actor")
+    h.press("s")
+    await h.wait_for("sort Actor ▲", where="status")
+    await h.idle()
+    q = engine.q
+    first = engine.sql(f"SELECT {q('Actor')} FROM {q('AuditLog')} ORDER BY {q('Actor')} LIMIT 1")[0][0]
+    assert cell(h, focused_line(h), "Actor") == first        # in the engine's collation
+
+
+@pytest.mark.parametrize("engine", engines(), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_go_to_a_column_by_name(harness, engine):
+    h = await opened(harness, engine, size=(80, 24))
+    h.press("c")
+    h.type("unit")
+    await h.wait_for("→ UnitPrice", where="message")
+    h.press("enter")
+    await h.wait_for("col 6/12", where="status")
+    assert header_focus(h) == "UnitPrice"
+    h.press("c")
+    h.type("PLACED")
+    h.press("enter")
+    await h.wait_for("col 8/12", where="status")
+    assert header_focus(h) == "PlacedAt"
+    assert cell(h, focused_line(h), "PlacedAt").startswith("2024-01-01 01:00:07")
+    h.press("c")
+    h.type("zzz")
+    h.press("enter")
+    await h.wait_for("no column matches 'zzz'", where="message")
+    assert "col 8/12" in h.status

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import time
 
 import pytest
 import pytest_twisted
@@ -614,3 +615,67 @@ async def test_go_to_a_column_by_name(harness, engine):
     h.press("enter")
     await h.wait_for("no column matches 'zzz'", where="message")
     assert "col 8/12" in h.status
+
+
+# == Esc on a slow statement, a connection killed by the server ==================================================
+async def until(predicate, what: str, timeout: float = 10.0) -> float:
+    """Seconds until predicate() holds, the reactor running meanwhile."""
+    started = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - started < timeout, f"{what}: not after {timeout} s"
+        await sleep(0.005)
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("engine", engines(), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_esc_cancels_a_slow_statement_on_the_server(harness, engine):
+    h = harness(engine.target)
+    await open_table(h, engine, "SlowReport")
+    await h.wait_for("reading rows  Esc cancels", where="status")
+    if engine.name != "sqlite":
+        await until(lambda: engine.running("SlowReport"), "the statement started on the server")
+        sessions = [s for s, _statement in engine.running("SlowReport")]
+    pressed = time.monotonic()
+    h.press("esc")
+    await h.wait_for("cancelled", where="message")
+    if engine.name != "sqlite":
+        await until(lambda: not engine.running("SlowReport"), "the statement gone from the server")
+        gone = time.monotonic() - pressed
+        assert gone < 1.0, f"the statement still ran {gone:.2f} s after Esc"
+        assert engine.alive(sessions) == sessions                # the statement stopped, never the session
+    await h.idle()                                              # no worker is still waiting on it
+    assert "Esc cancels" not in h.status and "error" not in h.message
+    h.press("q")
+    await open_table(h, engine, "OrderLine")
+    await h.wait_for(f"row 1 of {ROWS:,}", where="status")      # the pool still serves
+    assert shows(h, 1)
+
+
+RECONNECTED = "the server had closed the connection (a restart, or the session was ended): connected again"
+
+
+@pytest.mark.parametrize("engine", servers(), indirect=True)
+@pytest_twisted.ensureDeferred
+async def test_a_connection_killed_by_the_server_between_two_keys(harness, engine):
+    h = await opened(harness, engine)
+    page = h.app.top.grid.height
+    h.press("page down")
+    await h.wait_for(f"row {1 + page} of {ROWS:,}", where="status")
+    await h.idle()
+    sessions = engine.sessions(h.db)
+    assert sessions                                             # the app's idle connections, in its pool
+    engine.kill(sessions)                                       # as an operator's kill, or a restart would
+    h.press("end")                                              # a read: on a fresh connection
+    await h.wait_for(f"row {ROWS:,} of {ROWS:,}", where="status")
+    await h.idle()
+    assert shows(h, ROWS)
+    assert h.message.strip() in ("", RECONNECTED), h.message    # nothing shown as an error
+    engine.kill(engine.sessions(h.db))
+    await go_to_column(h, "Quantity")
+    h.press("s")                                                # a sort after the next kill: the same
+    await h.wait_for(f"sort Quantity ▲ · row 1 of {ROWS:,}", where="status")
+    await h.idle()
+    assert shows(h, sorted_by_quantity(engine)[0])
+    assert h.message.strip() in ("", RECONNECTED), h.message
+    assert not set(engine.sessions(h.db)) & set(sessions)       # the dead ones were never handed out again

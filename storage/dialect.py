@@ -13,8 +13,6 @@ class Dialect:
     paramstyle: str              # "qmark" or "format"
     row_values_indexed: bool     # does the planner use an index for (a, b) > (x, y)?
     nulls_first_ascending: bool  # where ORDER BY col ASC puts NULLs
-    # True when the case of non-ASCII letters is ignored by LIKE too (SQLite folds ASCII only).
-    like_case_insensitive: bool = True
     # Paging views (storage.paging), where every column is the tie-break:
     bare_prefix: str = ""          # makes a column's value compare as ORDER BY orders it (no type affinity)
     exact_collation: str = ""      # a collation under which only identical values tie
@@ -84,11 +82,10 @@ def _mysql_members(declared: str) -> list[str] | None:
     return [m.replace("''", "'") for m in _MEMBER.findall(declared)]
 
 
-# SQLite's LIKE folds the case of ASCII letters only ("ça" does not match "Ça").
 # Unary + drops SQLite's affinity conversion of the bound value (text '12' against an INTEGER column would
 # compare as 12, which ORDER BY puts before all text); BINARY: a NOCASE column would tie 'a' and 'A'.
 SQLITE = Dialect("sqlite", '"', "qmark", row_values_indexed=True, nulls_first_ascending=True,
-                 like_case_insensitive=False, bare_prefix="+", exact_collation=" COLLATE BINARY", dynamic_types=True)
+                 bare_prefix="+", exact_collation=" COLLATE BINARY", dynamic_types=True)
 POSTGRES = Dialect("postgres", '"', "format", row_values_indexed=True, nulls_first_ascending=False)
 # MariaDB never uses an index for row-value comparisons: see PITFALLS.md.
 MYSQL = Dialect("mysql", "`", "format", row_values_indexed=False, nulls_first_ascending=True, text_type="CHAR")

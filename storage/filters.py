@@ -75,13 +75,22 @@ def _like_pattern(text: str) -> str:
     return "%" + text.replace(e, e + e).replace("%", e + "%").replace("_", e + "_") + "%"
 
 
-def _contains(shown: str, dialect: Dialect, *, negated: bool = False) -> str:
-    """*shown* LIKE the pattern, case-insensitive: SQLite's LIKE folds ASCII itself; on the servers both sides
-    are lowered (PostgreSQL's LIKE is case-sensitive, and a MySQL binary or _bin column is too)."""
+def _contains(shown: str, dialect: Dialect, operand: str, *, negated: bool = False) -> tuple[str, tuple]:
+    """(sql, params): *shown* contains *operand*, ignoring case in every alphabet, accents kept (the text the grid
+    shows is what is matched). PostgreSQL's LIKE is case-sensitive: both sides are lowered. MySQL compares under
+    the column's collation, which ignores accents (utf8mb4_general_ci: 'krakow' would find 'Kraków'): the lowered
+    text is compared byte for byte. SQLite's LIKE folds ASCII letters only: an operand with other letters is
+    matched against the text lowered by Python."""
     like = "NOT LIKE" if negated else "LIKE"
+    escape = f"ESCAPE '{_ESCAPE}'"
     if dialect.name == "sqlite":
-        return f"{shown} {like} ? ESCAPE '{_ESCAPE}'"
-    return f"LOWER({shown}) {like} LOWER(?) ESCAPE '{_ESCAPE}'"
+        if operand.isascii():
+            return f"{shown} {like} ? {escape}", (_like_pattern(operand),)
+        return f"{LOWER_TEXT}({shown}) {like} ? {escape}", (_like_pattern(operand.lower()),)
+    if dialect.name == "mysql":
+        return (f"LOWER(CONVERT({shown} USING utf8mb4)) COLLATE utf8mb4_bin {like} "
+                f"LOWER(CONVERT(? USING utf8mb4)) {escape}"), (_like_pattern(operand),)
+    return f"LOWER({shown}) {like} LOWER(?) {escape}", (_like_pattern(operand),)
 
 
 def parse_filter(text: str, col: Column, dialect: Dialect) -> Condition | None:
@@ -107,10 +116,10 @@ def parse_filter(text: str, col: Column, dialect: Dialect) -> Condition | None:
                 return Condition(name, sql, params, f"{name} {op} {operand}", text, note)
         if raw.startswith("!") and len(raw) > 1:
             operand, _ = _unquote(raw[1:])
-            return Condition(name, f"({q} IS NULL OR {_contains(_shown(q, col, dialect), dialect, negated=True)})",
-                             (_like_pattern(operand),), f"{name} !~ {operand}", text)
-    return Condition(name, _contains(_shown(q, col, dialect), dialect), (_like_pattern(value),),
-                     f"{name} ~ {value}", text)
+            sql, params = _contains(_shown(q, col, dialect), dialect, operand, negated=True)
+            return Condition(name, f"({q} IS NULL OR {sql})", params, f"{name} !~ {operand}", text)
+    sql, params = _contains(_shown(q, col, dialect), dialect, value)
+    return Condition(name, sql, params, f"{name} ~ {value}", text)
 
 
 def _comparison(q: str, op: str, operand: str, col: Column, dialect: Dialect) -> tuple[str, tuple, str | None]:
@@ -142,11 +151,18 @@ def _shown(q: str, col: Column, dialect: Dialect) -> str:
 # with its own text-to-number are off by one unit in some values). The grid shows a REAL as Python's repr, so
 # Python makes that text, in a function that every connection running filters must have (add_sqlite_functions).
 REAL_TEXT = "rowdesk_real_text"
+# SQLite's lower() and LIKE fold ASCII letters only ('Ł' stays 'Ł'): Python lowers the rest.
+LOWER_TEXT = "rowdesk_lower"
 
 
 def add_sqlite_functions(raw) -> None:
     """Give a new sqlite3 connection the SQL functions that filter conditions call."""
     raw.create_function(REAL_TEXT, 1, repr, deterministic=True)
+    raw.create_function(LOWER_TEXT, 1, _lower, deterministic=True)
+
+
+def _lower(text):
+    return text.lower() if isinstance(text, str) else text
 
 
 _SQLITE_SPACE = " \t\n\x0b\f\r"      # what SQLite skips around a number in text

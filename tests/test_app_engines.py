@@ -126,11 +126,7 @@ def stored_price(engine) -> str:
 
 
 # == the tables list =============================================================================================
-PG_BARE_NAMES = ("console/screens/tables.py TablesScreen._got_tables lists TableEntry.name, not TableEntry.display: "
-                 "PostgreSQL tables are shown without their schema, so two schemas' tables of one name look alike")
-
-
-@pytest.mark.parametrize("engine", engines(postgres=PG_BARE_NAMES), indirect=True)
+@pytest.mark.parametrize("engine", engines(), indirect=True)
 @pytest_twisted.ensureDeferred
 async def test_the_tables_list_names_every_table_and_view_with_its_rows(harness, engine):
     h = harness(engine.target, size=(100, 30))
@@ -370,11 +366,7 @@ async def test_a_typo_in_a_comparison_is_refused_where_the_engine_enforces_the_t
         await h.wait_for(named(engine, "OrderLine") + f" row 1 of {ROWS:,}", where="status")
 
 
-SQLITE_ASCII_LIKE = ("storage/filters.py _contains: on SQLite `text` filters use LIKE, which folds ASCII letters "
-                     "only, so 'łukasz' does not find 'Łukasz' (the servers lower both sides)")
-
-
-@pytest.mark.parametrize("engine", engines(sqlite=SQLITE_ASCII_LIKE), indirect=True)
+@pytest.mark.parametrize("engine", engines(), indirect=True)
 @pytest_twisted.ensureDeferred
 async def test_contains_ignores_case_in_every_alphabet(harness, engine):
     h = await opened(harness, engine)
@@ -388,12 +380,7 @@ async def test_contains_ignores_case_in_every_alphabet(harness, engine):
         h.press("F")
 
 
-MYSQL_ACCENTS = ("storage/filters.py _contains: on MySQL LOWER(x) LIKE LOWER(?) compares under the column's "
-                 "collation (utf8mb4_unicode_ci, MariaDB's default utf8mb4_general_ci too), which ignores accents: "
-                 "'krakow' finds 'Kraków', a text the grid does not show")
-
-
-@pytest.mark.parametrize("engine", engines(mysql=MYSQL_ACCENTS), indirect=True)
+@pytest.mark.parametrize("engine", engines(), indirect=True)
 @pytest_twisted.ensureDeferred
 async def test_contains_matches_the_text_as_the_grid_shows_it_accents_included(harness, engine):
     h = await opened(harness, engine)
@@ -543,13 +530,7 @@ async def test_go_to_row_n_in_a_table_a_sorted_table_and_a_view(harness, engine)
     assert shows(h, sorted(big, key=lambda n: (data.quantity(n), n))[299])
 
 
-GO_TO_NO_REDRAW = ("console/screens/browse.py BrowseScreen.cmd_go_to_row: done() calls model.go_to() but not "
-                   "self.grid.changed(); for a row already read (BrowseModel.go_to -> move) nothing else tells the "
-                   "grid, so the screen keeps the old rows and cursor while the status line says row N")
-
-
-@pytest.mark.parametrize("engine", engines(sqlite=GO_TO_NO_REDRAW, postgres=GO_TO_NO_REDRAW, mysql=GO_TO_NO_REDRAW),
-                         indirect=True)
+@pytest.mark.parametrize("engine", engines(), indirect=True)
 @pytest_twisted.ensureDeferred
 async def test_go_to_a_row_already_read_shows_it(harness, engine):
     h = await opened(harness, engine)

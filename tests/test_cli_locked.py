@@ -10,7 +10,7 @@ from tests.test_storage_lock_wait import LockHolder
 def test_start_waits_visibly_for_a_lock_and_opens_when_it_goes(tmp_path):
     db = realworld.chinook(tmp_path / "chinook.sqlite")
     holder = LockHolder(db)
-    t = Terminal(rowdesk_command() + [str(db)])
+    t = Terminal(rowdesk_command() + [str(db)], cols=220)      # the line before the UI: on one row
     try:
         t.wait_for(r"waiting for\s+another process to release its lock")
         holder.release()
@@ -26,7 +26,7 @@ def test_start_waits_visibly_for_a_lock_and_opens_when_it_goes(tmp_path):
 def test_ctrl_c_during_the_wait_ends_with_one_line(tmp_path):
     db = realworld.chinook(tmp_path / "chinook.sqlite")
     holder = LockHolder(db)
-    t = Terminal(rowdesk_command() + [str(db)], controlling=True)
+    t = Terminal(rowdesk_command() + [str(db)], controlling=True, cols=220)
     try:
         t.wait_for(r"waiting for\s+another process to release its lock")
         t.press("ctrl c")

@@ -257,6 +257,7 @@ class BrowseScreen(Screen):
             if total is not None and total.exact and int(text) > total.rows:
                 self.app.message(f"there are {total.rows:,} rows: going to the last one")
             self.model.go_to(int(text) - 1)
+            self.grid.changed()          # a row already read is a move: nothing else redraws the grid
             self.app.update_status()
         self.app.ask("go to row: ", "", on_done=done)
 

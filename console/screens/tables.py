@@ -106,8 +106,9 @@ class TablesScreen(Screen):
         self._listing = None
         self.loaded = True
         old = {e.name: e for e in self.list.entries}
-        self.list.entries = [old.get(t.name) or _Entry(t.name, t.type) for t in tables]
-        self.app.table_names = [t.name for t in tables]
+        # Named as the operator names them: schema.table where the engine has schemas.
+        self.list.entries = [old.get(t.display) or _Entry(t.display, t.type) for t in tables]
+        self.app.table_names = [t.display for t in tables]
         self.list.refilter()
         self.grid.changed()
         self.app.update_status()

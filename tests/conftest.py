@@ -148,5 +148,7 @@ def harness():
         h.close()
 
 
-# The server fixtures (pg_schema, mysql_database): a namespace of its own per test on the real servers.
+# The server fixtures: pg_schema and mysql_database, a namespace of its own per test on the real servers;
+# private_server, a PostgreSQL server of the module's own that asks for a password and may be stopped.
+from tests.pg_private import private_server  # noqa: E402, F401
 from tests.servers import mysql_database, pg_schema  # noqa: E402, F401

@@ -92,3 +92,108 @@ def test_a_password_in_the_uri_is_taken_out_of_the_command_line(mysql_user):
         assert t.wait_exit() == 0
     finally:
         t.close()
+
+
+# == every place a password could end up: the screen, /proc/PID/cmdline, every file rowdesk writes ===============
+def _written(*folders: Path) -> dict[Path, bytes]:
+    """Every file under *folders* (the XDG folders of the test, the working directory), with its bytes."""
+    found = {}
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file():
+                found[path] = path.read_bytes()
+    return found
+
+
+def _xdg() -> list[Path]:
+    return [Path(os.environ[v]) for v in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")]
+
+
+def _files_with(secret: str, *folders: Path) -> list[Path]:
+    return [p for p, data in _written(*folders).items() if secret.encode() in data]
+
+
+def test_the_login_of_the_option_file_is_taken_and_never_written(mysql_user, tmp_path):
+    user, database = mysql_user
+    home = tmp_path / "home"
+    home.mkdir()
+    cnf = home / ".my.cnf"
+    cnf.write_text(f"# the operator's own\n[mysql]\npassword = not-this-one\n[client]\nuser = {user}\n"
+                   f'password = "{SECRET}"   # quoted, a comment after it\n')
+    cnf.chmod(0o600)
+    t = Terminal(rowdesk_command() + [f"mysql://127.0.0.1/{database}"], controlling=True, cwd=tmp_path,
+                 env={"HOME": str(home)})
+    try:
+        t.wait_for(r"things\s*│table│")                 # no prompt: the file's user and password were taken
+        assert "password for" not in t.text
+        assert _leaks(t) == []
+        t.press("q")
+        assert t.wait_exit() == 0
+    finally:
+        t.close()
+    assert _files_with(SECRET, *_xdg(), tmp_path / "home", tmp_path) == [cnf]     # only where the operator put it
+
+
+def test_an_option_file_others_may_write_is_not_read(mysql_user, tmp_path):
+    user, database = mysql_user
+    (tmp_path / ".my.cnf").write_text(f"[client]\npassword={SECRET}\n")
+    (tmp_path / ".my.cnf").chmod(0o666)
+    t = Terminal(rowdesk_command() + [f"mysql://{user}@127.0.0.1/{database}"], controlling=True,
+                 env={"HOME": str(tmp_path)})
+    try:
+        t.wait_for(rf"password for {user}@127\.0\.0\.1:")        # as if there were no file
+        t.press("ctrl c")
+        t.wait_exit()
+    finally:
+        t.close()
+
+
+@pytest.mark.parametrize("kind", ["key", "callback", "thread"])
+def test_a_crash_report_never_holds_the_password(mysql_user, tmp_path, kind):
+    user, database = mysql_user
+    t = Terminal(rowdesk_command() + [f"mysql://{user}:{SECRET}@127.0.0.1/{database}", "--crash-test", kind],
+                 controlling=True, cwd=tmp_path)
+    try:
+        assert t.wait_exit(timeout=20) == 70
+        t.wait_for(r"crash report: ")
+        assert SECRET not in t.text
+    finally:
+        t.close()
+    state = Path(os.environ["XDG_STATE_HOME"]) / "rowdesk"
+    [report] = state.glob("crash-*.txt")
+    assert f"mysql://{user}:***@127.0.0.1" in report.read_text()       # the report names the target ...
+    assert _files_with(SECRET, *_xdg(), tmp_path) == []                 # ... and no file holds the password
+
+
+# -- PostgreSQL, on a private server that asks for a password (the shared one trusts every login) ---------------
+def test_postgres_asks_for_the_password_and_no_file_or_screen_holds_it(private_server, tmp_path):
+    from tests.pg_private import PASSWORD
+    env = {"PGPASSWORD": "", "PGPASSFILE": os.devnull}
+    t = Terminal(rowdesk_command() + [private_server.uri(), "--crash-test", "callback"], controlling=True,
+                 cwd=tmp_path, env=env)
+    try:
+        t.wait_for(r"password for postgres@127\.0\.0\.1:")
+        t.press("wrong-" + PASSWORD[:4], "enter")
+        t.wait_for(r"\(again\):")
+        t.press(PASSWORD, "enter")
+        assert t.wait_exit(timeout=20) == 70          # it connected, then crashed on purpose
+        t.wait_for(r"crash report: ")
+        assert PASSWORD not in t.text
+    finally:
+        t.close()
+    assert _files_with(PASSWORD, *_xdg(), tmp_path) == []
+
+
+def test_postgres_password_in_the_uri_is_out_of_the_command_line(private_server, tmp_path):
+    from tests.pg_private import PASSWORD
+    t = Terminal(rowdesk_command() + [private_server.uri(PASSWORD)], controlling=True, cwd=tmp_path,
+                 env={"PGPASSWORD": "", "PGPASSFILE": os.devnull})
+    try:
+        t.wait_for(r"this database has no tables")            # connected: the private server's is empty
+        assert PASSWORD not in t.text
+        assert PASSWORD.encode() not in Path(f"/proc/{t.proc.pid}/cmdline").read_bytes()
+        t.press("q")
+        assert t.wait_exit() == 0
+    finally:
+        t.close()
+    assert _files_with(PASSWORD, *_xdg(), tmp_path) == []

@@ -26,7 +26,7 @@ import pymysql
 from pymysql.constants import CLIENT, SERVER_STATUS
 from sqlobject.mysql.mysqlconnection import MySQLConnection
 
-from storage.backends import mysql_errors, mysql_schema
+from storage.backends import mysql_errors, mysql_options, mysql_schema
 from storage.backends.base import Backend, ErrorKind
 from storage.backends.server_targets import CONNECT_TIMEOUT
 from storage.dialect import MYSQL
@@ -94,6 +94,8 @@ class RowdeskMySQLConnection(MySQLConnection):
         # No retry: a statement whose connection died is never run again behind the caller's back.
         self.CR_SERVER_GONE_ERROR = self.CR_SERVER_LOST = _NO_ERROR
         self._target = target
+        # What the URI leaves out, ~/.my.cnf's [client] may give (as the mysql client takes it).
+        self._login = mysql_options.read_login() if target.user is None or target.password is None else None
         self.read_only = read_only
         options = dict(target.options)
         timeout = int(options.get("connect_timeout", CONNECT_TIMEOUT))
@@ -101,10 +103,12 @@ class RowdeskMySQLConnection(MySQLConnection):
         self.on_dead = lambda: None          # a pooled connection was found dead and thrown away (the backend says so)
 
     def makeConnection(self):
-        t = self._target
+        t, login = self._target, self._login
+        user = t.user if t.user is not None or login is None else login.user
+        password = t.password if t.password is not None or login is None else login.password
         try:
             conn = RowdeskPyMySQL(
-                host=t.host, port=t.port, user=t.user, password=t.password or "", database=t.database,
+                host=t.host, port=t.port, user=user, password=password or "", database=t.database,
                 charset="utf8mb4", client_flag=CLIENT.FOUND_ROWS, connect_timeout=self.connect_timeout,
                 autocommit=True, init_command="SET SESSION time_zone = '+00:00'", cursorclass=ListCursor,
             )

@@ -229,7 +229,9 @@ def bench_server(server: Server, rows: int, reps: int, args) -> tuple[dict[str, 
     print(f"\n== {name}: rowdesk '{shown(server.target)}'", flush=True)
     for t in tables:
         print(f"   {describe_build(t)}", flush=True)
-    big_table, small_table = table_name(rows), table_name(args.small_rows)
+    # As the tables list and the status line name them: schema.table on PostgreSQL.
+    prefix = f"{NAMESPACE}." if server.key == "postgres" else ""
+    big_table, small_table = prefix + table_name(rows), prefix + table_name(args.small_rows)
     figs = server_figures(rows, args.small_rows)
     if args.no_probe:
         figs["probe_lag"].notes.append("not run (--no-probe, or not the 10,000,000-row `orders`)")

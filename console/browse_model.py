@@ -267,7 +267,7 @@ class BrowseModel:
         if self.view.filters:
             self._follow_count(self.db.count_rows(self.view))
         else:
-            self._follow_count(self.db.estimate_rows(self.table.name))
+            self._follow_count(self.db.estimate_rows(self.table.display))
 
     def _follow_count(self, d) -> None:
         """Take the count *d* brings for the rows on screen; an estimate is then refined by an exact count."""

@@ -66,8 +66,8 @@ def header_focus(h) -> str:
 
 
 def named(engine, name: str) -> str:
-    """The status line's start for table *name* (on PostgreSQL the schema may lead)."""
-    return rf"^(?:{re.escape(engine.namespace or '')}\.)?{name} ·"
+    """The status line's start for table *name* (on PostgreSQL the schema leads: schema.table)."""
+    return rf"^{re.escape(engine.table(name))} ·"
 
 
 def cells(line: str) -> list[str]:
@@ -400,7 +400,7 @@ def as_stored(engine, column: str, n: int = 1) -> str:
 
 
 def value_screen(engine, column: str) -> str:
-    return rf"^value · (?:{re.escape(engine.namespace or '')}\.)?OrderLine\.{column} · "
+    return rf"^value · {re.escape(engine.table('OrderLine'))}\.{column} · "
 
 
 @pytest.mark.parametrize("engine", engines(), indirect=True)

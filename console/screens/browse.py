@@ -78,7 +78,7 @@ class BrowseScreen(Screen):
         m = self.model
         if m is None:
             return [Part(self.table_name, keep=5), Part("error" if self.error else "opening…", keep=9)]
-        parts = [Part(m.table.name, short=_short_name(m.table.name), keep=5)]
+        parts = [Part(m.table.display, short=_short_name(m.table.name), keep=5)]
         if m.table.type == "view":
             parts.append(Part("view", keep=0))
         order = m.view.order

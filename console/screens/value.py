@@ -36,7 +36,7 @@ class ValueScreen(Screen):
     def status_text(self) -> list[Part]:
         how = "hex" if isinstance(self.raw, bytes) else ("JSON, pretty-printed" if self.formatted else "as stored")
         row = next((p for p in self.browse.status_text() if p.text.startswith("row ")), None)
-        return [Part("value", keep=4), Part(f"{self.browse.model.table.name}.{self.column.name}", keep=8),
+        return [Part("value", keep=4), Part(f"{self.browse.model.table.display}.{self.column.name}", keep=8),
                 *([row] if row else []), Part(size_text(self.raw), keep=2), Part(how, keep=1),
                 Part(f"{self.view.percent} %", keep=9)]
 

@@ -263,7 +263,7 @@ def bench_server(server: Server, rows: int, reps: int, args) -> tuple[dict[str, 
                      "neighbour_cpu_pct": neighbours})
     watch.stop()
     print()
-    print(f"{name}, {rows:,} rows ({NAMESPACE}.{big_table}), baseline {args.small_rows:,} rows, {reps} rep(s), "
+    print(f"{name}, {rows:,} rows ({big_table}), baseline {args.small_rows:,} rows, {reps} rep(s), "
           f"terminal {browse.COLS}x{browse.ROWS}")
     print(table(figs))
     return figs, {"server": name, "target": shown(server.target), "tables": tables, "runs": runs}

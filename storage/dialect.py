@@ -32,12 +32,20 @@ class Dialect:
         """What to SELECT for column *col* (quoted *q*): its stored value, exactly."""
         if self.name == "mysql" and col.declared.lower().startswith("float"):
             return f"CAST({q} AS DOUBLE)"      # MySQL's text of a FLOAT has 6 digits: 123456792 is sent as 1.23457e8
+        return self.order_sql(col, q)
+
+    def order_sql(self, col, q: str) -> str:
+        """Column *col* (quoted *q*) as it is sorted and compared with a value read by value_sql."""
+        if self.name == "mysql" and col.kind == "spatial":
+            return f"ST_AsText({q})"           # the bytes a driver gets are MySQL's internal format, not WKB
         return q
 
     def exact_sql(self, col, sql: str) -> str:
         """*sql* (the column's value) as a tie-break on which only identical values tie."""
         if self.name == "mysql" and col.kind in ("text", "json") and not _mysql_members(col.declared):
             return f"CAST(CONVERT({sql} USING utf8mb4) AS BINARY)"     # _ci, PAD SPACE, any character set
+        if self.name == "mysql" and col.kind == "spatial":
+            return f"CAST({self.order_sql(col, sql)} AS BINARY)"
         if self.name == "postgres" and _pg_collatable(col.declared):
             return f'{sql} COLLATE "C"'        # a nondeterministic (ICU) collation ties 'a' and 'A'
         return sql + self.exact_collation

@@ -127,13 +127,16 @@ def _comparison(q: str, op: str, operand: str, col: Column, dialect: Dialect) ->
     if dialect.name == "sqlite" and not col.enforced:
         return _sqlite_comparison(q, op, operand, col)
     # The engine holds only values of the declared type: one that does not parse cannot be there (a typo).
-    return f"{q} {_SQL_OP[op]} ?", (convert(operand, col),), None
+    # A geometry compares by its WKT, as it is shown and sorted.
+    return f"{dialect.order_sql(col, q)} {_SQL_OP[op]} ?", (convert(operand, col),), None
 
 
 def _shown(q: str, col: Column, dialect: Dialect) -> str:
     """SQL for the text the grid shows of column *q*'s value, which `text` filters search."""
     if dialect.name == "sqlite":
         return _sqlite_shown(q, col)
+    if col.kind == "spatial":
+        return dialect.order_sql(col, q)        # its WKT, as the grid shows it
     if col.kind == "bool" and dialect.name == "mysql":
         # MySQL's booleans are tinyint(1): 1 and 0, shown true and false.
         return f"(CASE {q} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE CAST({q} AS CHAR) END)"

@@ -133,7 +133,7 @@ class Plan:
         self.mark_index = ([self.sort_index] if sort is not None else []) + key_index
         self.key_sql = ([hidden] if hidden is not None
                         else [dialect.quote(k) for k in key])
-        self.sort_sql = dialect.quote(sort) if sort is not None else None
+        self.sort_sql = dialect.order_sql(t.column(sort), dialect.quote(sort)) if sort is not None else None
         key_cols = [None] if hidden is not None else [t.column(k) for k in key]
         self.mark_cols = ([t.column(sort)] if sort is not None else []) + key_cols
         self.ties: list[_Term] = []

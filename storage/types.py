@@ -130,6 +130,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("text"),
     Kind("json"),
     Kind("blob"),
+    Kind("spatial"),                 # a geometry, read as its WKT text (MySQL: ST_AsText)
     Kind("any"),
 )}
 
@@ -208,8 +209,8 @@ POSTGRES_KINDS = {
 
 # -- MySQL / MariaDB: by DATA_TYPE ----------------------------------------------------------------------------------
 # DATA_TYPE -> kind. tinyint(1) (what BOOLEAN is) is "bool"; JSON is "json" also where MariaDB stores it as
-# LONGTEXT with a json_valid() check. No kind fits BIT and the spatial types yet: their values (bytes) are
-# shown as blobs.
+# LONGTEXT with a json_valid() check. The spatial types are read as their WKT text (storage.dialect), sorted,
+# paged and filtered by it. BIT is shown as the bytes it is.
 MYSQL_KINDS = {
     **dict.fromkeys(("tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year"), "int"),
     **dict.fromkeys(("float", "double", "real"), "float"),
@@ -222,7 +223,7 @@ MYSQL_KINDS = {
     "json": "json",
     "bit": "blob",
     **dict.fromkeys(("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
-                     "multipolygon", "geometrycollection"), "blob"),
+                     "multipolygon", "geometrycollection"), "spatial"),
 }
 TEXT_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext"})
 

@@ -13,6 +13,7 @@ import pytest_twisted
 
 from storage.backends import mysql_schema
 from storage.database import RowCount
+from storage.filters import parse_filter
 from storage.paging import Order, View
 from tests import mysql_support
 from tests.mysql_support import run
@@ -176,12 +177,14 @@ def test_every_type_is_described_and_fetched_as_the_driver_returns_it(mysql_data
         "e": "text", "s": "text", "c": "text", "vc": "text", "vc_bin": "text", "latin": "text", "tx": "text",
         "ltx": "text", "j": "json", "u": "text", "ip": "text", "day": "date", "at": "datetime",
         "stamp": "datetime", "t": "time", "bin": "blob", "vbin": "blob", "bl": "blob",
-        "bits": "blob", "pt": "blob", "shape": "blob",        # BIT and spatial: no kind of their own yet
+        "bits": "blob", "pt": "spatial", "shape": "spatial",  # BIT: its bytes; geometries: their WKT
     }
     assert table.column("flag").declared == "tinyint(1)" and table.column("j").declared == "json (longtext)"
     assert table.column("vc_bin").declared == "varchar(30) COLLATE utf8mb4_bin"
     run(conn, "SET time_zone = '+00:00'")              # as rowdesk's own connections: TIMESTAMPs in UTC
-    want = run(conn, "SELECT * FROM every_type ORDER BY id")
+    every = ", ".join(f"`{c}`" for c in table.column_names[:-2])       # all but the two geometries
+    select = f"SELECT {every}, ST_AsText(pt), ST_AsText(shape) FROM every_type"
+    want = run(conn, f"{select} ORDER BY id")
     page = yield db.fetch(View(table), None, limit=10)
     assert page.rows == want and page.reached_end
     # exactly as the driver returns them: same values and the same Python types, nothing rewritten
@@ -193,10 +196,16 @@ def test_every_type_is_described_and_fetched_as_the_driver_returns_it(mysql_data
     assert row["t"] == dt.timedelta(hours=-838, minutes=-59, seconds=-59) and row["at"].microsecond == 123456
     assert row["bits"] == (0b1010101010).to_bytes(2, "big") and row["bl"] == bytes(range(256))
     assert row["vc"] == "Kraków café " and row["ltx"] == "🦄" * 1000 and row["s"] == "x,z"
-    assert row["pt"][:4] == b"\x00\x00\x00\x00"                  # SRID 0, then the point's WKB
+    assert row["pt"] == "POINT(1 2)" and row["shape"] == "POLYGON((0 0,10 0,10 10,0 0))"   # WKT, not MySQL's bytes
     # and sorted by each column, the same rows come back (NULLs first ascending, as the server sorts them)
-    for col in ("amount", "vc", "day", "t", "bl", "ip"):
+    for col in ("amount", "vc", "day", "t", "bl", "ip", "pt"):
+        order = "ST_AsText(pt)" if col == "pt" else f"`{col}`"
         for desc in (False, True):
             page = yield db.fetch(View(table, Order(col, desc)), None, limit=10)
-            assert page.rows == run(conn, f"SELECT * FROM every_type ORDER BY `{col}`{' DESC' if desc else ''}, id"
+            assert page.rows == run(conn, f"{select} ORDER BY {order}{' DESC' if desc else ''}, id"
                                           f"{' DESC' if desc else ''}")
+    # a geometry is filtered by the text the grid shows of it
+    for text, ids in (("point(1 2", [1]), ("=POINT(1 2)", [1]), ("POLYGON", []), ("!point", [2]), ("null", [2])):
+        view = View(table, filters=(parse_filter(text, table.column("pt"), db.dialect),))
+        page = yield db.fetch(view, None, limit=10)
+        assert [r[0] for r in page.rows] == ids, text

@@ -12,8 +12,9 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
-from storage import paging
+from storage import paging, writes
 from storage.backends import ErrorKind, open_backend
 from storage.dialect import Dialect
 from storage.jobs import Job, Worker, threaded
@@ -23,6 +24,11 @@ from storage.schema import RowCount, Table, TableEntry
 from storage.targets import Target
 
 log = logging.getLogger(__name__)
+
+
+class ReadOnly(Exception):
+    """A write asked of a database opened read-only: refused before anything is sent."""
+
 
 __all__ = ["Database", "RowCount", "TableEntry"]
 
@@ -182,6 +188,15 @@ class Database:
     def count_rows(self, job: Job, view: paging.View) -> RowCount:
         sql, params = paging.Plan(view, self.dialect).count_sql()
         return RowCount(self._query(job, sql, params)[0][0], exact=True)
+
+    # -- writes -------------------------------------------------------------------
+    @threaded("write")
+    def write(self, job: Job, statements: Sequence[tuple[str, tuple]]) -> list[int]:
+        """Run *statements* ((sql with `?`, params), ...) in one transaction: all applied or none; the row
+        count of each. Never re-sent: a connection lost during COMMIT raises storage.writes.OutcomeUnknown."""
+        if self.read_only:
+            raise ReadOnly(f"{self.display} is open read-only: nothing was written")
+        return writes.run_transaction(self.backend, self._lease(job), self.dialect, statements, label=job.label)
 
     # -- rows ---------------------------------------------------------------------
     @threaded("read rows")

@@ -35,8 +35,11 @@ def reach(target: Target, *, ask=getpass.getpass) -> Target:
         if problem is None:
             return target
         if wants_password and asked < PROMPTS and _can_ask():
+            refused = asked > 0 or bool(target.password)
+            if refused:                  # a password was given and refused: say so before asking again
+                print(f"rowdesk: {problem}", file=sys.stderr, flush=True)
             asked += 1
-            again = " (again)" if asked > 1 or target.password else ""
+            again = " (again)" if refused else ""
             who = f"{target.user or os.environ.get('USER', '')}@{target.host}"
             try:
                 password = ask(f"rowdesk: password for {who}{again}: ")

@@ -53,6 +53,8 @@ def looks_like_json(value, col: Column) -> bool:
         return False
     if col.kind == "json":
         return True
+    if col.kind not in ("text", "any") or col.declared.rstrip().endswith("[]"):
+        return False             # a PostgreSQL array's text ('{}', '{1,2}') is not JSON, even where it parses
     head, tail = value[:64].lstrip()[:1], value[-64:].rstrip()[-1:]
     return (head, tail) in (("{", "}"), ("[", "]"))
 

@@ -45,6 +45,8 @@ except ImportError:  # pragma: no cover
     sys.exit("screenshots/make.py needs Pillow: .venv/bin/pip install -e '.[screenshots]'")
 
 sys.path.insert(0, str(HERE.parent))   # the tests' terminal driver
+import server_shots as servers  # noqa: E402  (beside this file)
+
 from tests.terminal import KEYS, Terminal  # noqa: E402
 
 # ------------------------------------------------------------------------------------------
@@ -330,8 +332,10 @@ class ShotError(Exception):
 class Pty(Terminal):
     """The tests' pseudo-terminal driver, with the screenshot script's error and a way out."""
 
-    def __init__(self, argv: list[str], cols: int, rows: int, env: dict[str, str], preexec_fn=None, cwd=None):
-        super().__init__(argv, cols=cols, rows=rows, env=env, cwd=cwd, preexec_fn=preexec_fn, inherit_env=False)
+    def __init__(self, argv: list[str], cols: int, rows: int, env: dict[str, str], preexec_fn=None, cwd=None,
+                 controlling: bool = False):
+        super().__init__(argv, cols=cols, rows=rows, env=env, cwd=cwd, preexec_fn=preexec_fn, inherit_env=False,
+                         controlling=controlling)
 
     def wait_for(self, pattern: str, timeout: float = 15.0) -> re.Match:
         try:
@@ -373,6 +377,8 @@ class Shot:
     env: dict[str, str] = field(default_factory=dict)
     profile: str = "dark"
     preexec_fn: Callable[[], None] | None = None
+    server: str | None = None                    # "postgres" or "mysql": made only when that server answers
+    controlling: bool = False                    # the pty is the program's controlling terminal (getpass)
 
 
 def home(t: Pty, ctx) -> None:
@@ -561,6 +567,19 @@ SHOTS = [
     Shot("value-hex", value_hex, args=lambda ctx: [str(ctx["showcase_db"])]),
     Shot("browse-frozen-80x24", frozen_key, size=(80, 24)),
     Shot("record-narrow-44x20", record_narrow, size=(44, 20)),
+    # On the servers of this machine (screenshots/server_shots.py makes their data).
+    Shot("tables-postgres", servers.pg_tables, args=lambda ctx: [servers.PG_URI], server="postgres"),
+    Shot("browse-postgres", servers.pg_orders_sorted, args=lambda ctx: [servers.PG_URI], server="postgres",
+         size=(150, 36)),
+    Shot("record-postgres", servers.pg_record, args=lambda ctx: [servers.PG_URI], server="postgres"),
+    Shot("browse-postgres-80x24", servers.pg_orders, args=lambda ctx: [servers.PG_URI], server="postgres",
+         size=(80, 24)),
+    Shot("browse-mariadb", servers.mysql_products, args=lambda ctx: [servers.MYSQL_URI], server="mysql",
+         size=(150, 36)),
+    Shot("record-mariadb", servers.mysql_record, args=lambda ctx: [servers.MYSQL_URI], server="mysql"),
+    Shot("password-prompt", servers.password_prompt, args=lambda ctx: [servers.PROMPT_URI], server="mysql",
+         size=(80, 12), controlling=True),
+    Shot("reconnected", servers.reconnected, args=lambda ctx: [servers.MYSQL_URI], server="mysql"),
 ]
 
 
@@ -604,7 +623,8 @@ def child_env(tmp: Path, extra: dict[str, str]) -> dict[str, str]:
 def take(shot: Shot, ctx: dict, fonts: Fonts, out: Path) -> Path:
     cols, rows = shot.size
     argv = rowdesk_command() + shot.args(ctx)
-    t = Pty(argv, cols, rows, child_env(ctx["tmp"], shot.env), preexec_fn=shot.preexec_fn, cwd=ctx["tmp"])
+    t = Pty(argv, cols, rows, child_env(ctx["tmp"], shot.env), preexec_fn=shot.preexec_fn, cwd=ctx["tmp"],
+            controlling=shot.controlling)
     try:
         shot.steps(t, ctx)
         t.settle()
@@ -638,8 +658,19 @@ def main(argv: list[str] | None = None) -> int:
     ctx = {"tmp": tmp, "empty_db": make_empty_db(tmp / "empty.sqlite"),
            "showcase_db": make_showcase_db(tmp / "showcase.sqlite"), "first_timeout": 120}
     failed = []
+    wanted = {s.server for s in shots if s.server}
+    up = set()
+    for server, make in (("postgres", servers.make_postgres), ("mysql", servers.make_mysql)):
+        if server in wanted:
+            try:
+                make()
+                up.add(server)
+            except Exception as e:          # a server down, or its driver missing: its shots are not made
+                print(f"note: {server} shots skipped: {type(e).__name__}: {e}", file=sys.stderr)
     try:
         for shot in shots:
+            if shot.server and shot.server not in up:
+                continue
             started = time.monotonic()
             try:
                 path = take(shot, ctx, fonts, args.out)
@@ -654,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
                 shown = path
             print(f"wrote {shown}  ({time.monotonic() - started:.1f} s)", flush=True)
     finally:
+        if up:
+            servers.drop_all()
         if args.keep:
             print(f"kept {tmp}")
         else:

@@ -57,6 +57,8 @@ def test_the_server_asks_and_a_wrong_password_is_asked_again(mysql_user):
         t.wait_for(rf"password for {user}@127\.0\.0\.1:")
         t.press("wrong-one", "enter")
         t.wait_for(r"\(again\):")
+        assert f"loginrefusedforuser'{user}'" in "".join(t.text.split())      # why it asks again
+        assert "wrong-one" not in t.text
         t.press(SECRET, "enter")
         t.wait_for(r"things\s*│table│")
         assert _leaks(t) == []

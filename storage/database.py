@@ -8,7 +8,6 @@ storage.lease); a read whose connection died is run again once on a fresh one.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -163,8 +162,6 @@ class Database:
                 model = None
             if model is not None:
                 self.models[name] = model
-            elif table.read_only_reason is None:
-                table = dataclasses.replace(table, read_only_reason="SQLObject could not map it")
             self._tables[name] = table
         return self._tables[name]
 

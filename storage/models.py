@@ -39,8 +39,9 @@ def _attr_name(name: str, used: set[str]) -> str:
 
 
 def build_model(table: Table, connection, registry: str, dialect: Dialect):
-    """Return an SQLObject class for *table*, or None when it cannot be mapped."""
-    if table.read_only_reason is not None:
+    """Return an SQLObject class for *table*, or None when it cannot be mapped (SQLObject maps tables
+    with a single-column key only; rowdesk's own writes do not go through these classes)."""
+    if table.read_only_reason is not None or len(table.primary_key) != 1:
         return None
     pk_name = table.primary_key[0]
     pk_col = table.column(pk_name)

@@ -24,6 +24,7 @@ class Column:
     # Does the engine hold only values of the declared type here? Server engines do (the default); SQLite
     # does in STRICT tables only (and not for ANY): elsewhere any column holds any value.
     enforced: bool = True
+    generated: bool = False       # computed by the engine (generated/computed columns): shown, never written
 
     @property
     def numeric(self) -> bool:
@@ -45,6 +46,16 @@ class RowIdentity:
     def page_key(self) -> tuple[str, ...]:
         """What keyset paging orders by, after the sort column: column names, or the hidden id's SQL."""
         return (self.hidden,) if self.hidden is not None else self.columns
+
+
+def write_refusal(kind: str, identity: RowIdentity) -> str | None:
+    """Why rowdesk will not write to a relation of this kind and identity; None when it may (the engines add
+    their own reasons: privileges, materialized views)."""
+    if kind == "view":
+        return "a view: rows have no identity to write back to"
+    if not identity.columns and identity.hidden is None:
+        return "no primary key: a row cannot be identified safely"
+    return None
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,7 @@ def test_schema_as_rowdesk_reads_it(demo):
         assert orders.column("customer_id").references == ("customers", "id")
         assert orders.column("placed_at").indexed and orders.identity.page_key == ("id",)
         lines = sqlite_backend.sqlite_table(conn, "order_lines", "table")
-        assert lines.primary_key == ("order_id", "line_no") and lines.read_only_reason
+        assert lines.primary_key == ("order_id", "line_no") and lines.read_only_reason is None
         customers = sqlite_backend.sqlite_table(conn, "customers", "table")
         assert customers.column("vip").kind == "bool" and customers.column("credit_limit").kind == "decimal"
         assert customers.column("email").indexed              # UNIQUE makes an index

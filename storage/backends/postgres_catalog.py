@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import psycopg
 
-from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry
+from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry, write_refusal
 from storage.types import POSTGRES_KINDS
 
 # Below this many rows an exact count is cheap enough to run at once.
@@ -154,7 +154,7 @@ def describe(raw, entry: TableEntry) -> Table:
         columns.append(Column(
             name=name, declared=declared, kind=KIND_OF_TYPE.get(base, "text"), nullable=not notnull,
             default=default, pk_position=pk_position, references=references.get(name),
-            indexed=name in indexed,
+            indexed=name in indexed, generated=bool(generated),
         ))
     if hidden:
         notes.append(f"not shown, for want of the SELECT privilege on them: {', '.join(hidden)}")
@@ -171,17 +171,12 @@ def describe(raw, entry: TableEntry) -> Table:
 
 
 def _read_only_reason(relkind: str, key: tuple[str, ...], may_update: bool, user: str) -> str | None:
-    if relkind == "v":
-        return "a view: rows have no identity to write back to"
     if relkind == "m":
         return "a materialized view: PostgreSQL changes its rows only by REFRESH"
-    if not key:
-        return "no primary key: a row cannot be identified safely"
-    if len(key) > 1:
-        return f"composite primary key ({', '.join(key)}): SQLObject maps single-column keys only"
-    if not may_update:
+    refusal = write_refusal(RELKINDS[relkind], RowIdentity(key))
+    if refusal is None and not may_update:
         return f"user {user} may not change it (no UPDATE privilege)"
-    return None
+    return refusal
 
 
 # -- row estimates ---------------------------------------------------------------------------------------------------

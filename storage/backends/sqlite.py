@@ -34,7 +34,7 @@ from storage.backends.sqlite_files import (
 )
 from storage.dialect import SQLITE
 from storage.filters import add_sqlite_functions
-from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry
+from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry, write_refusal
 from storage.types import sqlite_kind
 
 # Below this many rows an exact count is cheap enough to run at once.
@@ -138,6 +138,7 @@ def sqlite_table(raw, name: str, kind: str) -> Table:
             default=default, pk_position=pkpos, references=fks.get(cname),
             indexed=cname in indexed or pkpos == 1,
             enforced=strict and (ctype or "").upper() != "ANY",     # STRICT allows ANY: any value, as given
+            generated=hidden in (2, 3),                              # GENERATED ALWAYS AS, virtual or stored
         ))
     primary_key = tuple(c for _, c in sorted(pk))
     rowid = _rowid_alias(raw, q, {c.name.lower() for c in columns}) if kind == "table" else None
@@ -156,7 +157,7 @@ def sqlite_table(raw, name: str, kind: str) -> Table:
         identity = RowIdentity(primary_key)       # WITHOUT ROWID: its key; a view: none
     return Table(
         name=name, type=kind, columns=tuple(columns), primary_key=primary_key, identity=identity,
-        read_only_reason=_read_only_reason(kind, primary_key),
+        read_only_reason=write_refusal(kind, identity),
     )
 
 
@@ -195,16 +196,6 @@ def _leading_index_columns(raw, qname: str) -> set[str]:
         if cols and cols[0][2] is not None:
             lead.add(cols[0][2])
     return lead
-
-
-def _read_only_reason(kind: str, primary_key: tuple[str, ...]) -> str | None:
-    if kind == "view":
-        return "a view: rows have no identity to write back to"
-    if not primary_key:
-        return "no primary key: a row cannot be identified safely"
-    if len(primary_key) > 1:
-        return f"composite primary key ({', '.join(primary_key)}): SQLObject maps single-column keys only"
-    return None
 
 
 class SQLiteBackend(Backend):

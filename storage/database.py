@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from storage import paging, writes
+from storage import edits, paging, writes
 from storage.backends import ErrorKind, open_backend
 from storage.dialect import Dialect
 from storage.jobs import Job, Worker, threaded
@@ -194,6 +194,41 @@ class Database:
         if self.read_only:
             raise ReadOnly(f"{self.display} is open read-only: nothing was written")
         return writes.run_transaction(self.backend, self._lease(job), self.dialect, statements, label=job.label)
+
+    # -- row edits (storage.edits): each one transaction, conflict-checked, never re-sent -----------------------
+    def _edit(self, job: Job, table: Table, body):
+        if self.read_only:
+            raise ReadOnly(f"{self.display} is open read-only: nothing was written")
+        rows = edits.Rows(self.backend, table)
+        return writes.in_transaction(self.backend, self._lease(job), self.dialect, lambda run: body(rows, run),
+                                     label=job.label)
+
+    @threaded("save the row")
+    def update_row(self, job: Job, table: Table, mine: edits.Row, changes: dict) -> edits.Row:
+        """Write *changes* (column -> value) to the row shown as *mine*; the row as it now is. edits.Conflict
+        when it no longer holds *mine*; writes.OutcomeUnknown when the connection died during COMMIT."""
+        return self._edit(job, table, lambda rows, run: rows.update(run, mine, changes))
+
+    @threaded("insert a row")
+    def insert_row(self, job: Job, table: Table, values: dict) -> edits.Row:
+        """Insert *values* (the columns left out take their defaults); the new row as the database holds it."""
+        return self._edit(job, table, lambda rows, run: rows.insert(run, values))
+
+    @threaded("delete rows")
+    def delete_rows(self, job: Job, table: Table, shown: Sequence[edits.Row]) -> int:
+        """Delete the rows shown as *shown*, all or none: edits.Conflict when one of them changed meanwhile."""
+        def body(rows, run):
+            for row in shown:
+                rows.delete(run, row)
+            return len(shown)
+        return self._edit(job, table, body)
+
+    @threaded("read the row")
+    def read_row(self, job: Job, table: Table, key: tuple) -> edits.Row | None:
+        """The row whose key (or hidden row id) is *key*, as it is now; None when there is none."""
+        rows = edits.Rows(self.backend, table)
+        return self._read(job, lambda raw: rows.read(
+            lambda sql, params=(): writes.execute(raw, self.dialect.placeholders(sql), params), key, lock=False))
 
     # -- rows ---------------------------------------------------------------------
     @threaded("read rows")

@@ -16,11 +16,14 @@ Used in a job's worker thread only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 from storage.backends import ErrorKind
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class OutcomeUnknown(Exception):
@@ -35,14 +38,33 @@ class OutcomeUnknown(Exception):
 def run_transaction(backend, lease, dialect, statements: Sequence[tuple[str, tuple]], *, label: str) -> list[int]:
     """Run *statements* ((sql with `?`, params), ...) in one transaction on *lease*'s connection;
     the row count of each. Nothing is retried."""
+    return in_transaction(backend, lease, dialect,
+                          lambda run: [run(sql, params).rowcount for sql, params in statements], label=label)
+
+
+@dataclass
+class Result:
+    rows: list[tuple]
+    rowcount: int
+    lastrowid: object = None          # the driver's cursor.lastrowid: SQLite's rowid, MySQL's AUTO_INCREMENT
+
+
+def in_transaction(backend, lease, dialect, body: Callable[[Callable[..., Result]], T], *, label: str) -> T:
+    """body(run) in one transaction on *lease*'s connection, committed when it returns, rolled back when it
+    raises; run(sql with `?`, params) runs one statement and gives its rows and row count. Nothing is retried."""
     raw = lease.raw
     committing = False
+
+    def run(sql: str, params=()) -> Result:
+        return execute(raw, dialect.placeholders(sql), params)
     try:
-        _execute(raw, dialect.begin_sql, ())
-        counts = [_execute(raw, dialect.placeholders(sql), params) for sql, params in statements]
+        for statement in backend.begin_write_sql():
+            execute(raw, statement, ())
+        result = body(run)
         committing = True
-        _execute(raw, "COMMIT", ())
-        return counts
+        execute(raw, "COMMIT", ())
+        _reset(backend, lease, label)
+        return result
     except Exception as e:
         kind = backend.classify(e)
         if committing and kind in (ErrorKind.CONNECTION_LOST, ErrorKind.CANCELLED):
@@ -55,17 +77,29 @@ def run_transaction(backend, lease, dialect, statements: Sequence[tuple[str, tup
             lease.discard()
             raise
         try:
-            _execute(raw, "ROLLBACK", ())
+            execute(raw, "ROLLBACK", ())
+            _reset(backend, lease, label)
         except Exception as rollback_error:  # noqa: BLE001 - the connection cannot be trusted any more
             log.info("%s: ROLLBACK failed (%s): connection thrown away", label, rollback_error)
             lease.discard()
         raise
 
 
-def _execute(raw, sql: str, params) -> int:
+def _reset(backend, lease, label: str) -> None:
+    try:
+        for statement in backend.end_write_sql():
+            execute(lease.raw, statement, ())
+    except Exception as e:  # noqa: BLE001 - a connection that cannot be reset is not given out again
+        log.info("%s: connection could not be reset after a write (%s): thrown away", label, e)
+        lease.discard()
+
+
+def execute(raw, sql: str, params) -> Result:
+    """One statement on *raw*: its rows (if it returns any), its row count, the driver's lastrowid."""
     cur = raw.cursor()
     try:
         cur.execute(sql, params)
-        return cur.rowcount
+        rows = list(cur.fetchall()) if cur.description else []
+        return Result(rows, cur.rowcount, getattr(cur, "lastrowid", None))
     finally:
         cur.close()

@@ -79,6 +79,18 @@ class Backend:
         """One line for the operator naming what failed (no traceback, no password)."""
         return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
+    # -- writes ------------------------------------------------------------------------------------------------
+    lock_clause = " FOR UPDATE"           # after a SELECT: the row is locked until the transaction ends
+    lock_wait = 5.0                       # seconds a write waits for another writer's lock, then gives up
+
+    def begin_write_sql(self) -> list[str]:
+        """What starts a write transaction on an autocommit connection, with how long to wait for a lock."""
+        return ["BEGIN"]
+
+    def end_write_sql(self) -> list[str]:
+        """What puts the connection back as reads expect it, after a write transaction (best effort)."""
+        return []
+
     def run(self, job, fn: Callable[[], T]) -> T:
         """Run one read, fn(), with the engine's own way of waiting (SQLite: another process's lock)."""
         return fn()

@@ -191,6 +191,10 @@ class MySQLBackend(Backend):
     name = "mysql"
     dialect = MYSQL
 
+    def begin_write_sql(self) -> list[str]:
+        # InnoDB's lock wait is per session and whole seconds; reads take no row locks, so it can stay set.
+        return [f"SET SESSION innodb_lock_wait_timeout = {max(1, round(self.lock_wait))}", "BEGIN"]
+
     def __init__(self, target):
         super().__init__(target)
         self._connection = RowdeskMySQLConnection(target, read_only=target.read_only)

@@ -45,6 +45,10 @@ class PostgresBackend(Backend):
     name = "postgres"
     dialect = POSTGRES
 
+    def begin_write_sql(self) -> list[str]:
+        # SET LOCAL: for this transaction only; the connection's reads keep waiting as long as they take.
+        return ["BEGIN", f"SET LOCAL lock_timeout = '{int(self.lock_wait * 1000)}ms'"]
+
     def __init__(self, target):
         super().__init__(target)
         self._connection = RowdeskPostgresConnection(target)

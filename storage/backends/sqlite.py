@@ -201,6 +201,15 @@ def _leading_index_columns(raw, qname: str) -> set[str]:
 class SQLiteBackend(Backend):
     name = "sqlite"
     dialect = SQLITE
+    lock_clause = ""                      # BEGIN IMMEDIATE has taken the database's write lock already
+
+    def begin_write_sql(self) -> list[str]:
+        # Reads wait for another process's lock visibly, in short steps (sqlite_files); a write waits in
+        # SQLite itself, up to lock_wait, then fails with "database is locked" (LOCK_TIMEOUT).
+        return [f"PRAGMA busy_timeout = {int(self.lock_wait * 1000)}", "BEGIN IMMEDIATE"]
+
+    def end_write_sql(self) -> list[str]:
+        return [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"]
 
     def __init__(self, target, *, lock_wait: float | None = None):
         from storage.targets import LOCK_WAIT

@@ -238,6 +238,10 @@ class App:
             return key
         if self.status.message_text:
             self.status.message("")
+        # A text field being edited gets the key first: letters are text, not commands (q, j, s ...). What
+        # it does not take (Tab, ^S, Esc, arrows past its ends) goes on to the keymap.
+        if self.top.edit_key(key):
+            return None
         command = keymap.command_for(self.top.name, key)
         if command is not None:
             self.run_command(command)
@@ -292,15 +296,22 @@ class App:
         """Bring the screen *name* to the top: back to it if open, else open it."""
         for i, s in enumerate(self.stack):
             if s.name == name:
+                if len(self.stack) > i + 1 and self.top.close_requested(lambda: self.go_to(name)):
+                    return                      # the top screen asks first (unsaved changes)
                 while len(self.stack) > i + 1:
                     self.stack.pop().on_close()
                 self._show_top()
                 return
         self.push(registry.SCREENS[name](self))
 
+    def leave(self) -> None:
+        """Close the top screen, unless it asks first (a form with unsaved changes): then it closes itself."""
+        if not self.top.close_requested(self.pop):
+            self.pop()
+
     def cmd_back(self) -> None:
         if len(self.stack) > 1:
-            self.pop()
+            self.leave()
         else:
             self.quit()
 
@@ -308,7 +319,7 @@ class App:
         if self.top.cancel_work():
             self.message("cancelled")
         elif len(self.stack) > 1:
-            self.pop()
+            self.leave()
         else:
             # Esc is pressed to get out of things; on the home screen it must not end the session.
             self.message("nothing to cancel · q quits rowdesk")

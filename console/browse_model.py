@@ -11,7 +11,9 @@ came from the bottom); with an exact total either gives the other.
 from __future__ import annotations
 
 from console.formatting import formatter
+from storage import paging
 from storage.database import RowCount
+from storage.edits import Row
 from storage.paging import Order, View
 from storage.schema import Table
 from widgets.grid import GridColumn
@@ -57,6 +59,7 @@ class BrowseModel:
         self._count = None
         self._pending_move = 0
         self.page_rows = 20                 # set by the screen from the grid's height
+        self.marked: set[Row] = set()       # rows marked for a command (d deletes them), as storage knows them
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -81,6 +84,63 @@ class BrowseModel:
 
     def current_row(self) -> tuple | None:
         return self.rows[self.cursor] if self.rows else None
+
+    # -- rows as storage writes them (storage.edits.Row: the values and the hidden row id) ---------------
+    def _hidden_of(self, mark: tuple):
+        identity = self.table.identity
+        return mark[-1] if identity.hidden is not None and not identity.columns else None
+
+    def is_marked(self, index: int) -> bool:
+        return bool(self.marked) and self.edit_row(index) in self.marked
+
+    def toggle_mark(self) -> None:
+        row = self.edit_row()
+        if row is not None:
+            self.marked.symmetric_difference_update({row})
+
+    def marked_indexes(self) -> list[int]:
+        return [i for i in range(len(self.rows)) if self.is_marked(i)]
+
+    def edit_row(self, index: int | None = None) -> Row | None:
+        """Row *index* of the window (default: the cursor's) as storage writes it."""
+        i = self.cursor if index is None else index
+        if not 0 <= i < len(self.rows):
+            return None
+        return Row(tuple(self.rows[i]), self._hidden_of(self.marks[i]))
+
+    def replace_row(self, index: int, row: Row) -> None:
+        """Row *index* is now *row* (saved, or read again): shown in place, with its new boundary."""
+        full = row.values + ((row.hidden,) if row.hidden is not None else ())
+        self.rows[index] = row.values
+        self.marks[index] = paging.Plan(self.view, self.db.dialect).mark(full)
+        self.base += len(self.rows) + KEEP          # the grid lays the window out afresh
+        self._changed()
+
+    def remove_rows(self, indexes) -> None:
+        """Rows deleted: gone from the window (the count follows)."""
+        gone = set(indexes)
+        keep = [i for i in range(len(self.rows)) if i not in gone]
+        cursor = min(self.cursor - sum(1 for i in gone if i < self.cursor), max(0, len(keep) - 1))
+        self._replace([self.rows[i] for i in keep], [self.marks[i] for i in keep], cursor=max(0, cursor))
+        if self.total is not None and self.total.rows is not None:
+            self.total = RowCount(max(0, self.total.rows - len(gone)), exact=self.total.exact)
+        if not self.rows:
+            self.load_first()
+        self._changed()
+
+    def show_new_row(self, row: Row) -> None:
+        """An inserted row: the window read again from it, the cursor on it (where the view puts it)."""
+        full = row.values + ((row.hidden,) if row.hidden is not None else ())
+        mark = paging.Plan(self.view, self.db.dialect).mark(full)
+        d = self.db.fetch(self.view, mark, forward=True, limit=FETCH, inclusive=True)
+
+        def on_page(page):
+            self._replace(page.rows, page.marks, cursor=0)
+            self.first_index, self._index_from_start = None, False
+            self.at_start, self.at_end = False, page.reached_end
+            self.after_last = 0 if page.reached_end else None
+        self._start_main("reading the new row", d, on_page)
+        self.refresh_count()
 
     # -- loading ---------------------------------------------------------------------------------
     def cancel(self) -> bool:

@@ -71,10 +71,26 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("n", "right", "l"), "next_record", "next row", ("record",)),
     Binding(("p", "left", "h"), "previous_record", "previous row", ("record",)),
     Binding(("f",), "toggle_format", "JSON: pretty-printed or as stored", ("value",)),
+    # -- editing --------------------------------------------------------------------------------------
+    Binding(("e",), "edit", "edit this row in a form", ("browse", "record")),
+    Binding(("E", "f4"), "quick_edit", "edit the current cell in place", ("browse",)),
+    Binding(("n",), "insert", "insert a new row (a form with the columns' defaults)", ("browse",)),
+    Binding(("d", "delete"), "delete", "delete this row, or the marked rows (asks first)", ("browse",)),
+    Binding(("m",), "mark", "mark or unmark this row (d deletes the marked rows)", ("browse",)),
+    Binding(("ctrl s",), "save", "save: the changed fields, if the row still holds what you opened", ("form",)),
+    Binding(("tab", "down"), "next_field", "next field", ("form",)),
+    Binding(("shift tab", "up"), "previous_field", "previous field", ("form",)),
+    Binding(("ctrl n",), "toggle_null", "NULL, and back to a value (a new row: then the default)", ("form",)),
+    Binding(("ctrl o",), "pick", "pick the value from the ones the column takes", ("form",)),
+    Binding(("ctrl e",), "external_editor", "edit this field in $EDITOR (long values, control characters)",
+            ("form",)),
+    Binding(("k",), "keep_theirs", "keep their version: drop your input", ("conflict",)),
+    Binding(("o",), "overwrite", "overwrite their version with your changes", ("conflict",)),
+    Binding(("e",), "edit_again", "go on editing from their version (your input kept)", ("conflict",)),
 )
 
 # Screens that bindings may name: a binding for a screen that does not exist is a typo.
-SCREEN_NAMES = ("tables", "browse", "record", "value", "settings")
+SCREEN_NAMES = ("tables", "browse", "record", "value", "settings", "form", "conflict")
 
 
 def bindings_for(screen: str) -> list[Binding]:
@@ -94,4 +110,5 @@ def key_label(key: str) -> str:
     return {" ": "space", "page up": "PgUp", "page down": "PgDn", "esc": "Esc", "enter": "Enter",
             "home": "Home", "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→",
             "ctrl b": "^B", "ctrl f": "^F", "ctrl c": "^C", "ctrl z": "^Z", "ctrl u": "^U", "f1": "F1",
-            "f2": "F2"}.get(key, key)
+            "f2": "F2", "f4": "F4", "ctrl s": "^S", "ctrl n": "^N", "ctrl o": "^O", "ctrl e": "^E",
+            "tab": "Tab", "shift tab": "S-Tab", "delete": "Del"}.get(key, key)

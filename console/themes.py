@@ -37,6 +37,11 @@ _DARK = [
     ("type", "dark gray", "default", "", "g50", "default"),
     ("ok", "light green,bold", "default", "bold", "#6d6,bold", "default"),
     ("warn", "yellow,bold", "default", "bold", "#fd6,bold", "default"),
+    # the record form: a field's text, the focused one, a changed one's marker, a field's problem
+    ("edit", "default", "black", "underline", "#eee", "g15"),
+    ("edit focus", "white,bold", "dark blue", "standout", "#fff", "#036"),
+    ("changed", "yellow,bold", "default", "bold", "#fd6,bold", "default"),
+    ("marked", "yellow", "dark red", "underline", "#fd6", "#600"),
 ]
 
 # A light theme paints its own background, so it reads the same on a dark terminal.
@@ -70,6 +75,10 @@ _LIGHT = [
     ("type", "dark gray", "white", "", "g46", "g93"),
     ("ok", "dark green,bold", "white", "bold", "#070,bold", "g93"),
     ("warn", "brown,bold", "white", "bold", "#a50,bold", "g93"),
+    ("edit", "black", "light gray", "underline", "#000", "g85"),
+    ("edit focus", "white", "dark blue", "standout", "#fff", "#06c"),
+    ("changed", "brown,bold", "white", "bold", "#a50,bold", "g93"),
+    ("marked", "black", "yellow", "underline", "#000", "#fd6"),
 ]
 
 

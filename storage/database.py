@@ -33,8 +33,10 @@ __all__ = ["Database", "RowCount", "TableEntry"]
 
 
 class Database:
-    def __init__(self, target: Target, reactor, *, threads: int = 3, lock_wait: float | None = None):
+    def __init__(self, target: Target, reactor, *, threads: int = 3, lock_wait: float | None = None,
+                 journal=None):
         self.target = target
+        self.journal = journal              # storage.journal.Journal: every committed change, kept locally
         self.reactor = reactor
         self.backend = open_backend(target, lock_wait=lock_wait)
         self.backend.notice = self._notice
@@ -61,6 +63,14 @@ class Database:
     @property
     def read_only(self) -> bool:
         return self.target.read_only
+
+    def classify(self, error: BaseException) -> ErrorKind:
+        """What kind of failure *error* is (cancelled, connection lost, constraint, lock timeout, ...)."""
+        return self.backend.classify(error)
+
+    def describe_error(self, error: BaseException) -> str:
+        """One line for the operator naming what failed, in plain words (no password)."""
+        return self.backend.describe_error(error)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -195,33 +205,128 @@ class Database:
             raise ReadOnly(f"{self.display} is open read-only: nothing was written")
         return writes.run_transaction(self.backend, self._lease(job), self.dialect, statements, label=job.label)
 
-    # -- row edits (storage.edits): each one transaction, conflict-checked, never re-sent -----------------------
-    def _edit(self, job: Job, table: Table, body):
+    # -- row edits (storage.edits): each one transaction, conflict-checked, journaled, never re-sent ----------
+    # The journal (storage.journal) cannot commit with the database: an entry is written pending inside the
+    # transaction, once the change and the row read back are known, then committed, discarded (the
+    # transaction rolled back) or marked unknown (the connection died during COMMIT) after it.
+    def _edit(self, job: Job, table: Table, body, journal_of, *, undoes: int | None = None):
+        """body(rows, run) in one transaction; journal_of(result) -> [(action, key, before, after)]."""
         if self.read_only:
             raise ReadOnly(f"{self.display} is open read-only: nothing was written")
         rows = edits.Rows(self.backend, table)
-        return writes.in_transaction(self.backend, self._lease(job), self.dialect, lambda run: body(rows, run),
-                                     label=job.label)
+        entries: list[int] = []
+
+        def journaled(run):
+            result = body(rows, run)
+            if self.journal is not None:
+                changes = journal_of(rows, result)
+                if changes:
+                    entries.extend(self.journal.begin_many(database=self.display, table=table.display,
+                                                           changes=changes, undoes=undoes))
+            return result
+        try:
+            result = writes.in_transaction(self.backend, self._lease(job), self.dialect, journaled,
+                                           label=job.label)
+        except writes.OutcomeUnknown:
+            if entries:
+                self.journal.unknown(entries)
+            raise
+        except BaseException:
+            if entries:
+                self.journal.discard(entries)
+            raise
+        if entries:
+            self.journal.commit(entries)
+        return result
+
+    @staticmethod
+    def _named(table: Table, row: edits.Row | None) -> dict | None:
+        return None if row is None else dict(zip(table.column_names, row.values, strict=True))
 
     @threaded("save the row")
-    def update_row(self, job: Job, table: Table, mine: edits.Row, changes: dict) -> edits.Row:
+    def update_row(self, job: Job, table: Table, mine: edits.Row, changes: dict, *,
+                   undoes: int | None = None) -> edits.Row:
         """Write *changes* (column -> value) to the row shown as *mine*; the row as it now is. edits.Conflict
         when it no longer holds *mine*; writes.OutcomeUnknown when the connection died during COMMIT."""
-        return self._edit(job, table, lambda rows, run: rows.update(run, mine, changes))
+        def journal_of(rows, after):
+            if edits.same_row(after, mine):
+                return []                                       # nothing was written
+            return [("update", rows.key(after), self._named(table, mine), self._named(table, after))]
+        return self._edit(job, table, lambda rows, run: rows.update(run, mine, changes), journal_of,
+                          undoes=undoes)
 
     @threaded("insert a row")
-    def insert_row(self, job: Job, table: Table, values: dict) -> edits.Row:
+    def insert_row(self, job: Job, table: Table, values: dict, *, undoes: int | None = None) -> edits.Row:
         """Insert *values* (the columns left out take their defaults); the new row as the database holds it."""
-        return self._edit(job, table, lambda rows, run: rows.insert(run, values))
+        return self._edit(job, table, lambda rows, run: rows.insert(run, values),
+                          lambda rows, new: [("insert", rows.key(new), None, self._named(table, new))],
+                          undoes=undoes)
 
     @threaded("delete rows")
-    def delete_rows(self, job: Job, table: Table, shown: Sequence[edits.Row]) -> int:
+    def delete_rows(self, job: Job, table: Table, shown: Sequence[edits.Row], *, undoes: int | None = None) -> int:
         """Delete the rows shown as *shown*, all or none: edits.Conflict when one of them changed meanwhile."""
         def body(rows, run):
             for row in shown:
                 rows.delete(run, row)
             return len(shown)
-        return self._edit(job, table, body)
+        return self._edit(job, table, body, lambda rows, _n: [
+            ("delete", rows.key(row), self._named(table, row), None) for row in shown], undoes=undoes)
+
+    # -- the journal: undo, and what a crash or a lost connection left unresolved ------------------------------
+    def _journal_row(self, rows: edits.Rows, table: Table, values: dict, key) -> edits.Row:
+        return edits.Row(tuple(values[c] for c in table.column_names),
+                         tuple(key)[0] if rows.hidden is not None else None)
+
+    @threaded("undo a change")
+    def undo(self, job: Job, entry) -> object:
+        """Undo the journal's *entry* with the same check as any edit: refused (edits.Conflict) when the row
+        no longer holds what the change left. Journaled itself, as the undo of *entry*."""
+        if entry.undone_by is not None:
+            raise edits.Unwritable(f"change {entry.id} was undone already (by change {entry.undone_by})")
+        if entry.state != "committed":
+            raise edits.Unwritable(f"change {entry.id} is {entry.state}: only a committed change can be undone")
+        table = self._describe(entry.table, job)
+        rows = edits.Rows(self.backend, table)
+        if entry.action == "insert":
+            inserted = self._journal_row(rows, table, entry.after, entry.key)
+            return self.delete_rows.in_thread(self, job, table, [inserted], undoes=entry.id)
+        if entry.action == "update":
+            now = self._journal_row(rows, table, entry.after, entry.key)
+            back = {c: v for c, v in entry.before.items()
+                    if not table.column(c).generated and not edits.same(v, entry.after.get(c))}
+            return self.update_row.in_thread(self, job, table, now, back, undoes=entry.id)
+        values = {c: v for c, v in entry.before.items() if not table.column(c).generated}
+        return self.insert_row.in_thread(self, job, table, values, undoes=entry.id)
+
+    @threaded("check the journal")
+    def resolve_journal(self, job: Job) -> list:
+        """The changes a crash or a lost connection left pending or unknown: each decided from the row as it
+        is now (storage.journal.Journal.resolve); [(entry, state)]."""
+        if self.journal is None:
+            return []
+        decided = []
+        for entry in self.journal.pending(self.display):
+            try:
+                table = self._describe(entry.table, job)
+                rows = edits.Rows(self.backend, table)
+            except Exception as e:  # noqa: BLE001 - a table gone or unwritable: left for the operator to see
+                log.info("journal entry %s: %s", entry.id, type(e).__name__)
+                continue
+            current = None
+            keys = [tuple(entry.key)] if entry.key else []
+            if entry.action == "update" and entry.before and rows.hidden is None:
+                keys.append(tuple(entry.before[k] for k in rows.key_columns))      # not applied: the old key
+            for key in keys:
+                found = self.read_row.in_thread(self, job, table, key)
+                if found is not None:
+                    current = self._named(table, found)
+                    break
+            decided.append((entry, self.journal.resolve(entry, current)))
+        return decided
+
+    def row_key(self, table: Table, row: edits.Row) -> tuple:
+        """What identifies *row* in *table*: its key columns' values, or its hidden row id."""
+        return edits.Rows(self.backend, table).key(row)
 
     @threaded("read the row")
     def read_row(self, job: Job, table: Table, key: tuple) -> edits.Row | None:

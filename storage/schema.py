@@ -25,6 +25,7 @@ class Column:
     # does in STRICT tables only (and not for ANY): elsewhere any column holds any value.
     enforced: bool = True
     generated: bool = False       # computed by the engine (generated/computed columns): shown, never written
+    autoincrement: bool = False   # the engine numbers new rows here when no value is given (a serial key)
 
     @property
     def numeric(self) -> bool:

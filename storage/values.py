@@ -117,7 +117,8 @@ def _decimal(col: Column, text: str, engine: str) -> decimal.Decimal:
         if value != 0 and whole > precision - scale:
             raise InvalidValue(col.name, f"{text.strip()} is too large for {col.declared}: at most "
                                          f"{precision - scale} digits before the point")
-    return value
+    # sqlite3 binds no Decimal: the text, which a column of NUMERIC affinity stores as the number it reads
+    return str(value) if engine == "sqlite" else value
 
 
 def _bool(col: Column, text: str, engine: str):

@@ -64,6 +64,7 @@ def test_null_only_where_the_column_takes_it():
     ("bool", "tinyint(1)", "mysql", "yes", True),
     ("date", "date", "postgres", "2024-02-29", dt.date(2024, 2, 29)),
     ("date", "DATE", "sqlite", "2024-02-29", "2024-02-29"),
+    ("decimal", "NUMERIC(8,2)", "sqlite", "9.51", "9.51"),
     ("datetime", "timestamp with time zone", "postgres", "2026-03-31 14:05+02:00",
      dt.datetime(2026, 3, 31, 14, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))),
     ("datetime", "DATETIME", "sqlite", "2026-03-31T14:05:00", "2026-03-31T14:05:00"),

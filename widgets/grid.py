@@ -165,10 +165,12 @@ class GridView(urwid.Widget):
         empty = getattr(src, "empty_text", "")
         if empty and not src.rows:
             lines.append([("null", fit("  " + empty, maxcol))])
+        marked = getattr(src, "is_marked", None)       # rows picked for a command (d deletes them)
         for r in range(self.height):
             i = start + r
             if 0 <= i < len(src.rows):
-                lines.append(self._row(src.rows[i], shown, maxcol, i == src.cursor))
+                lines.append(self._row(src.rows[i], shown, maxcol, i == src.cursor,
+                                       marked is not None and marked(i)))
             else:
                 lines.append(blank)
         return canvas(lines[:maxrow], maxcol)
@@ -191,7 +193,7 @@ class GridView(urwid.Widget):
             parts[-1] = (attr, text[:-1] + MORE) if text.isascii() or text.endswith(" ") else (attr, text)
         return parts
 
-    def _row(self, row, shown, maxcol, current) -> list:
+    def _row(self, row, shown, maxcol, current, marked=False) -> list:
         parts: list = []
         for n, (i, w) in enumerate(shown):
             value = row[i] if i < len(row) else None
@@ -202,10 +204,12 @@ class GridView(urwid.Widget):
                 text, attr = fit(_aligned(col.format(value, w + 1), col.decimals), w, right=col.right), "cell"
             if current:
                 attr = "cell focus" if i == self.source.col else ("null focus" if value is None else "row focus")
+            elif marked:
+                attr = "marked"
             parts.append((attr, text))
             if n < len(shown) - 1:
                 parts.append(("sep focus" if current else "sep", self._sep(n)))
-        return _pad(parts, _used(shown), maxcol, "row focus" if current else "row")
+        return _pad(parts, _used(shown), maxcol, "row focus" if current else "marked" if marked else "row")
 
 
 _NUMBER = re.compile(r"[-+]?\d+(?:\.(\d+))?")

@@ -113,3 +113,20 @@ class Picker(urwid.WidgetWrap):
 def centered(top: urwid.Widget, bottom: urwid.Widget, width: int = 80, height: int = 92) -> urwid.Overlay:
     return urwid.Overlay(top, bottom, align="center", width=(urwid.RELATIVE, width) if width <= 100 else width,
                          valign="middle", height=(urwid.RELATIVE, height), min_width=30, min_height=6)
+
+
+class Confirm(urwid.WidgetWrap):
+    """A question about something shown in the box: y answers yes; any other key, no."""
+
+    def __init__(self, title: str, lines: list[str], hint: str, on_yes, on_no):
+        self._on_yes, self._on_no = on_yes, on_no
+        body = [urwid.Text(line, wrap="ellipsis") for line in lines]
+        body += [urwid.Divider(), urwid.Text(("dialog hint", hint))]
+        super().__init__(_box(urwid.ListBox(urwid.SimpleFocusListWalker(body)), title))
+
+    def selectable(self) -> bool:
+        return True
+
+    def keypress(self, size, key):
+        (self._on_yes if key in ("y", "Y") else self._on_no)()
+        return None

@@ -47,6 +47,15 @@ class Screen:
         """A key no binding claimed; True when the screen used it."""
         return False
 
+    def edit_key(self, key: str) -> bool:
+        """A key offered to the text field being edited before the keymap sees it; True when it took it."""
+        return False
+
+    def close_requested(self, close) -> bool:
+        """The operator asked to leave this screen (q, Esc). False: it may close now. True: it will see to it
+        (e.g. asks before discarding unsaved changes, then calls close() or not)."""
+        return False
+
 
 class ScrollingScreen(Screen):
     """A screen that is one scrolling list: the movement commands scroll it."""

@@ -319,6 +319,117 @@ class BrowseScreen(Screen):
 
             self.app.push(RecordScreen(self.app, self))
 
+    # -- editing (console.screens.form, storage.edits) ------------------------------------------------
+    def _writable(self) -> bool:
+        """May rows of this table be changed? Else say why, and no."""
+        if not self._ready():
+            return False
+        if self.app.db.read_only:
+            self.app.message("read-only (--read-only, or read_only = true): nothing can be changed", error=True)
+            return False
+        reason = self.model.table.read_only_reason
+        if reason is not None:
+            self.app.message(f"{self.model.table.display} cannot be changed: {reason}", error=True)
+            return False
+        return True
+
+    def cmd_edit(self):
+        if self._writable() and self.model.rows:
+            from console.screens.form import FormScreen
+            self.app.push(FormScreen(self.app, self))
+
+    def cmd_insert(self):
+        if self._writable():
+            from console.screens.form import FormScreen
+            self.app.push(FormScreen(self.app, self, inserting=True))
+
+    def cmd_quick_edit(self):
+        """E: the current cell, edited in the message line; saved as the form saves (checked, conflicts)."""
+        if not (self._writable() and self.model.rows):
+            return
+        from console.screens.form import field_for
+        from storage import values
+        model, i = self.model, self.model.col
+        col = model.table.columns[i]
+        mine, index = model.edit_row(), model.cursor
+        f = field_for(col, mine.values[i], inserting=False, engine=self.app.db.dialect.name)
+        if not f.editable or f.mode == "fixed" or f.mode == "lines":
+            self.app.message(f"{col.name}: e edits it in the form ({f.text or 'not editable here'})", error=True)
+            return
+
+        def done(text):
+            try:
+                value = values.read(col, text, self.app.db.dialect.name)
+            except values.InvalidValue as e:
+                self.app.message(f"{e}; nothing was saved", error=True)
+                return
+            d = self.app.db.update_row(model.table, mine, {col.name: value})
+
+            def saved(row):
+                if 0 <= index < len(model.rows) and model.edit_row(index) == mine:
+                    model.replace_row(index, row)
+                self.app.message(f"saved {col.name}")
+
+            def failed(failure):
+                from storage.edits import Conflict
+                if isinstance(failure.value, Conflict):
+                    self.app.message(f"{failure.value} · r reads it again; e shows both versions in the form",
+                                     error=True)
+                    return None
+                return self.app.failed(f"saving {col.name}")(failure)
+            d.addCallbacks(self.app.deliver(saved), self.app.deliver(failed))
+        hint = "NULL: use the form (e)" if f.state == "null" else f.hint
+        self.app.ask(f"{col.name} = ", "" if f.state == "null" else f.text, on_done=done).set_hint(hint)
+
+    def cmd_mark(self):
+        if self._ready() and self.model.rows:
+            self.model.toggle_mark()
+            self.model.move(1)
+            self.grid.changed()
+            n = len(self.model.marked)
+            self.app.message(f"{n} row{'s' if n != 1 else ''} marked · d deletes them · m unmarks" if n else
+                             "no rows marked")
+            self.app.update_status()
+
+    def cmd_delete(self):
+        if not (self._writable() and self.model.rows):
+            return
+        model = self.model
+        rows = sorted(model.marked, key=repr) if model.marked else [model.edit_row()]
+        from widgets.overlays import Confirm
+        table = model.table
+        shown = [", ".join(f"{c.name}={v!r}" for c, v in zip(table.columns, r.values, strict=True)
+                           if c.pk_position or not table.primary_key) for r in rows[:8]]
+        more = [f"… and {len(rows) - 8} more"] if len(rows) > 8 else []
+        title = f"Delete {len(rows)} row{'s' if len(rows) > 1 else ''} of {table.display}?"
+
+        def yes():
+            self.app.close_overlay()
+            d = self.app.db.delete_rows(table, rows)
+
+            def deleted(count):
+                model.marked.clear()
+                gone = [i for i in range(len(model.rows)) if model.edit_row(i) in set(rows)]
+                model.remove_rows(gone)
+                self.app.message(f"deleted {count} row{'s' if count != 1 else ''}")
+
+            def failed(failure):
+                from storage.edits import Conflict
+                if isinstance(failure.value, Conflict):
+                    self.app.message(f"{failure.value} · r reads the rows again", error=True)
+                    return None
+                if self.app.db.classify(failure.value).name == "CONSTRAINT":
+                    self.app.message(f"the database refused: {self.app.db.describe_error(failure.value)} (other "
+                                     "rows refer to it); nothing was deleted", error=True)
+                    return None
+                return self.app.failed("deleting")(failure)
+            d.addCallbacks(self.app.deliver(deleted), self.app.deliver(failed))
+
+        def no():
+            self.app.close_overlay()
+            self.app.message("nothing was deleted")
+        self.app.open_overlay(Confirm(title, [*shown, *more], "y deletes · any other key keeps them", yes, no))
+
     def on_close(self) -> None:
         self.closed = True
         self.cancel_work()

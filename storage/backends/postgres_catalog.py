@@ -154,7 +154,8 @@ def describe(raw, entry: TableEntry) -> Table:
         columns.append(Column(
             name=name, declared=declared, kind=KIND_OF_TYPE.get(base, "text"), nullable=not notnull,
             default=default, pk_position=pk_position, references=references.get(name),
-            indexed=name in indexed, generated=bool(generated),
+            indexed=name in indexed, generated=bool(generated) or identity == "a",
+            autoincrement=bool(identity) or (default or "").startswith("nextval("),
         ))
     if hidden:
         notes.append(f"not shown, for want of the SELECT privilege on them: {', '.join(hidden)}")

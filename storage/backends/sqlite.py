@@ -153,6 +153,8 @@ def sqlite_table(raw, name: str, kind: str) -> Table:
         # An INTEGER PRIMARY KEY *is* the rowid; otherwise page on the hidden rowid,
         # which every index carries, so "ORDER BY col, rowid" still walks an index.
         identity = RowIdentity(primary_key) if int_pk else RowIdentity(primary_key, rowid)
+        if int_pk:                                   # an alias of the rowid: numbered by SQLite on insert
+            columns = [replace(c, autoincrement=True) if c.name == primary_key[0] else c for c in columns]
     else:
         identity = RowIdentity(primary_key)       # WITHOUT ROWID: its key; a view: none
     return Table(

@@ -1,0 +1,385 @@
+"""The record form: one row's fields, edited and saved (e), or a new row (n).
+
+Each field is typed from its column (storage.values reads the text back as the column's value, with a
+message naming the field when it cannot). Nothing is sent until every changed field reads; then only the
+changed columns are written, in one transaction that first checks the row still holds what the form was
+opened with (storage.edits): if someone changed it meanwhile, the conflict screen shows both versions. The
+form keeps the operator's input through every refusal and error, and asks before Esc throws it away.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+
+from console.formatting import full_value
+from console.registry import screen
+from console.screens.base import Screen
+from storage import values
+from storage.backends import ErrorKind
+from storage.edits import Conflict, Row, Unwritable
+from storage.jobs import is_cancel
+from storage.secrets import mask_secrets
+from storage.writes import OutcomeUnknown
+from widgets.form import DEFAULT, FIXED, LINES, NULL, TEXT, TOGGLE, VALUE, Field, FormView
+from widgets.statusbar import Part
+
+LONG = 8 * 1024          # longer values are edited in $EDITOR only (a terminal field is no place for them)
+HINTS = {"int": "a whole number", "float": "a number", "decimal": "a number", "date": "YYYY-MM-DD",
+         "datetime": "YYYY-MM-DD HH:MM[:SS][±HH:MM]", "time": "HH:MM[:SS]", "json": "JSON",
+         "blob": "bytes as hex digits, e.g. 00 ff 1a"}
+
+
+def _has_controls(text: str) -> bool:
+    return any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
+def field_for(col, value, *, inserting: bool, engine: str) -> Field:
+    """The form field of column *col* holding *value* (inserting: the database's default, where it has one)."""
+    label = col.declared or col.kind
+    if col.pk_position:
+        label += " key"
+    if col.references:
+        label += f" → {col.references[0]}"
+    hint = HINTS.get(col.kind, "")
+    if col.kind == "time" and engine == "mysql":
+        hint = "[-]H:MM:SS"
+    choices = values.members(col)
+    if choices is not None:
+        hint = "one of " + ", ".join(choices[:8]) + ("…" if len(choices) > 8 else "") + " · ^O picks"
+    if col.nullable:
+        hint = (hint + " · " if hint else "") + "^N: NULL"
+    if col.generated:
+        return Field(col.name, label + " generated", FIXED, "(computed by the database)")
+    if col.pk_position and not inserting:
+        return Field(col.name, label, FIXED, _text(col, value))
+    if inserting:
+        mode = TOGGLE if col.kind == "bool" else LINES if col.kind == "json" else TEXT
+        numbered = col.autoincrement and col.default is None
+        state = DEFAULT if col.default is not None or numbered else NULL if col.nullable else VALUE
+        text = "false" if mode == TOGGLE and state == VALUE else ""
+        return Field(col.name, label, mode, text, state, hint, default_text="numbered by the database" if numbered
+                     else col.default or "", choices=choices)
+    if value is None:
+        mode = TOGGLE if col.kind == "bool" else LINES if col.kind == "json" else TEXT
+        return Field(col.name, label, mode, "false" if mode == TOGGLE else "", NULL, hint, choices=choices)
+    text = _text(col, value)
+    if len(text) > LONG or _has_controls(text):
+        why = "long" if len(text) > LONG else "holds control characters"
+        return Field(col.name, label, FIXED, f"({len(text):,} characters; {why}: ^E edits it in $EDITOR)",
+                     hint=hint, choices=choices)
+    mode = TOGGLE if col.kind == "bool" and text in ("true", "false") else \
+        LINES if col.kind == "json" or "\n" in text else TEXT
+    return Field(col.name, label, mode, text, VALUE, hint, choices=choices)
+
+
+def _text(col, value) -> str:
+    if value is None:
+        return ""
+    shown = full_value(value, col)
+    return shown.hex(" ") if isinstance(shown, bytes) else shown
+
+
+@screen
+class FormScreen(Screen):
+    name = "form"
+    title = "Record form"
+
+    def __init__(self, app, browse, *, inserting: bool = False):
+        super().__init__(app)
+        self.browse = browse
+        self.model = browse.model
+        self.table = self.model.table
+        self.inserting = inserting
+        self.index = self.model.cursor
+        self.mine: Row | None = None if inserting else self.model.edit_row()
+        self.engine = app.db.dialect.name
+        row = self.mine.values if self.mine is not None else (None,) * len(self.table.columns)
+        self.fields = [field_for(c, v, inserting=inserting, engine=self.engine)
+                       for c, v in zip(self.table.columns, row, strict=True)]
+        self._long: dict[int, str] = {}           # field index -> text edited in $EDITOR (too long for a field)
+        self.view = FormView(self.fields)
+        self.widget = self.view
+        self._saving = None
+        self._discarding = False
+
+    # -- status and keys ---------------------------------------------------------------------------
+    def status_text(self) -> list[Part]:
+        what = "new row" if self.inserting else "edit"
+        f = self.view.focused
+        changed = sum(1 for i, x in enumerate(self.fields) if x.changed or i in self._long)
+        parts = [Part(what, keep=5), Part(self.table.display, keep=4)]
+        if not self.inserting and self.model.position() is not None:
+            parts.append(Part(f"row {self.model.position() + 1:,}", keep=2))
+        if changed:
+            parts.append(Part(f"{changed} changed", keep=3))
+        if f is not None:
+            parts.append(Part(f"field {f.name}", keep=1))
+        parts.append(Part("^S saves · Esc cancels", keep=0))
+        return parts
+
+    def busy_label(self) -> str:
+        return "saving"
+
+    def edit_key(self, key: str) -> bool:
+        taken = self.view.edit_key(key)
+        if taken:
+            self.app.update_status()
+        return taken
+
+    @property
+    def dirty(self) -> bool:
+        return any(f.changed for f in self.fields) or bool(self._long)
+
+    def close_requested(self, close) -> bool:
+        if self._discarding or not self.dirty:
+            return False
+
+        def answered(text):
+            if text.strip().lower() in ("y", "yes"):
+                self._discarding = True
+                close()
+        self.app.ask("discard your changes? y discards, anything else keeps editing: ", "", on_done=answered)
+        return True
+
+    def cancel_work(self) -> bool:
+        if self._saving is not None:
+            d, self._saving = self._saving, None
+            d.cancel()
+            return True
+        return False
+
+    # -- commands ------------------------------------------------------------------------------------
+    def cmd_next_field(self):
+        self.view.step(1)
+        self.app.update_status()
+
+    def cmd_previous_field(self):
+        self.view.step(-1)
+        self.app.update_status()
+
+    def cmd_toggle_null(self):
+        """^N: NULL, and back to a value; inserting, then the database's default."""
+        i = self.view.focus_index
+        f, col = self.fields[i], self.table.columns[i]
+        if not f.editable:
+            self.app.message(f"{f.name} cannot be changed here", error=True)
+            return
+        has_default = col.default is not None or col.autoincrement
+        cycle = [VALUE] + ([NULL] if col.nullable else []) + ([DEFAULT] if self.inserting and has_default else [])
+        if len(cycle) == 1:
+            self.app.message(f"{f.name} is NOT NULL: it takes a value", error=True)
+            return
+        self.view.set_state(i, cycle[(cycle.index(f.state) + 1) % len(cycle)] if f.state in cycle else VALUE)
+        self.app.update_status()
+
+    def cmd_pick(self):
+        """^O: pick the field's value from the values its column takes."""
+        i = self.view.focus_index
+        f = self.fields[i]
+        if not f.choices or not f.editable:
+            self.app.message(f"{f.name}: nothing to pick from (type the value)", error=True)
+            return
+        from widgets.overlays import Picker
+
+        def picked(value):
+            self.app.close_overlay()
+            self.view.set_text(i, value)
+            self.app.update_status()
+        items = [(c, "", c) for c in f.choices]
+        self.app.open_overlay(Picker(f"{f.name} · type to narrow · Enter picks · Esc closes", items, picked,
+                                     self.app.close_overlay))
+
+    def cmd_external_editor(self):
+        """^E: the focused field's value in $EDITOR (VISUAL, EDITOR, else vi); saved back when the editor ends."""
+        i = self.view.focus_index
+        f, col = self.fields[i], self.table.columns[i]
+        if col.generated or (col.pk_position and not self.inserting):
+            self.app.message(f"{f.name} cannot be changed here", error=True)
+            return
+        if i in self._long:
+            current = self._long[i]
+        elif f.mode == FIXED and self.mine is not None:
+            current = _text(col, self.mine.values[i])
+        else:
+            current = "" if f.state != VALUE else f.text
+        edited = self._run_editor(current)
+        if edited is None or edited == current:
+            return
+        if len(edited) > LONG or _has_controls(edited) or f.mode == FIXED:
+            self._long[i] = edited
+            f.text, f.state = f"({len(edited):,} characters, edited in $EDITOR: ^S saves them)", VALUE
+            f.mode = FIXED
+            self.view.field_rows[i].refresh()
+        else:
+            if "\n" in edited and f.mode == TEXT:
+                f.mode = LINES
+            self.view.set_text(i, edited)
+        self.app.update_status()
+
+    def _run_editor(self, text: str) -> str | None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        screen = self.app.loop.screen
+        folder = tempfile.mkdtemp(prefix="rowdesk-edit-")        # 0700: the value is the operator's data
+        path = os.path.join(folder, f"{self.table.name}.txt")
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+            if hasattr(screen, "stop"):
+                screen.stop()
+            try:
+                result = subprocess.run([*shlex.split(editor), path], check=False)
+            finally:
+                if hasattr(screen, "start"):
+                    screen.start()
+                    screen.clear()
+                self.app.request_redraw()
+            if result.returncode != 0:
+                self.app.message(f"{editor} ended with status {result.returncode}: the field is unchanged", error=True)
+                return None
+            with open(path, encoding="utf-8", newline="") as f:
+                return f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            self.app.message(f"editing in {editor} failed: {e}", error=True)
+            return None
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            os.rmdir(folder)
+
+    # -- saving ----------------------------------------------------------------------------------------
+    def _values(self) -> dict | None:
+        """The changed fields as column values, or None (each problem shown at its field)."""
+        out, problems = {}, []
+        for i, (f, col) in enumerate(zip(self.fields, self.table.columns, strict=True)):
+            if i in self._long:
+                text = self._long[i]
+            elif not f.editable or not (f.changed or (self.inserting and f.state != DEFAULT)):
+                continue
+            elif f.state == DEFAULT:
+                continue
+            else:
+                text = None if f.state == NULL else f.text
+            try:
+                out[col.name] = values.read(col, text, self.engine)
+            except values.InvalidValue as e:
+                self.view.set_error(i, e.problem)
+                problems.append(i)
+        if problems:
+            self.view.focus_on(problems[0])
+            n = len(problems)
+            self.app.message(f"{n} field{'s' if n > 1 else ''} to correct ({self.fields[problems[0]].name}: "
+                             f"{self.fields[problems[0]].error}); nothing was saved", error=True)
+            return None
+        return out
+
+    def cmd_save(self):
+        if self._saving is not None:
+            self.app.message("saving already…")
+            return
+        changes = self._values()
+        if changes is None:
+            return
+        db = self.app.db
+        if self.inserting:
+            d = db.insert_row(self.table, changes)
+        else:
+            if not changes:
+                self._discarding = True
+                self.app.message("nothing changed: nothing was written")
+                self.app.pop()
+                return
+            d = db.update_row(self.table, self.mine, changes)
+        self._saving = d
+        self.app.update_status()
+        d.addCallbacks(self.app.deliver(self._saved), self.app.deliver(self._failed))
+
+    def _saved(self, row: Row) -> None:
+        self._saving = None
+        self._discarding = True
+        if self.inserting:
+            self.model.show_new_row(row)
+            self.app.message("inserted")
+        else:
+            if 0 <= self.index < len(self.model.rows) and self.model.edit_row(self.index) == self.mine:
+                self.model.replace_row(self.index, row)
+            self.app.message("saved")
+        if self.app.top is self:
+            self.app.pop()
+
+    def _failed(self, failure) -> None:
+        self._saving = None
+        if is_cancel(failure):
+            self.app.message("save cancelled: nothing was written")
+            return
+        error = failure.value
+        if isinstance(error, Conflict):
+            from console.screens.conflict import ConflictScreen
+            self.app.push(ConflictScreen(self.app, self, error))
+            return
+        if isinstance(error, OutcomeUnknown):
+            self.app.message(f"{error} · reading the row again…", error=True)
+            self._read_back()
+            return
+        if isinstance(error, Unwritable):
+            self.app.message(str(error), error=True)
+            return
+        db = self.app.db
+        kind = db.classify(error)
+        words = mask_secrets(db.describe_error(error))
+        if kind is ErrorKind.LOCK_TIMEOUT:
+            self.app.message(f"another session holds the row locked ({words}); nothing was written · ^S tries "
+                             "again", error=True)
+        elif kind is ErrorKind.CONNECTION_LOST:
+            self.app.message(f"the connection was lost before the change was committed: nothing was written "
+                             f"({words}) · ^S tries again", error=True)
+        else:
+            self._blame(words)
+            self.app.message(f"the database refused the change: {words}; nothing was written", error=True)
+
+    def _blame(self, words: str) -> None:
+        """Put the database's refusal at the field it names, where one does."""
+        low = words.lower()
+        for i, col in enumerate(self.table.columns):
+            if self.fields[i].editable and (f'"{col.name.lower()}"' in low or f"'{col.name.lower()}'" in low
+                                            or f"`{col.name.lower()}`" in low or f".{col.name.lower()}" in low):
+                self.view.set_error(i, words)
+                self.view.focus_on(i)
+                return
+
+    def _read_back(self) -> None:
+        key = self._key()
+        if key is None:
+            return
+        d = self.app.db.read_row(self.table, key)
+
+        def got(row):
+            if row is None:
+                self.app.message("outcome unknown: the row is not there now (deleted, or never inserted)",
+                                 error=True)
+                return
+            self.rebase(row)
+            self.app.message("outcome unknown: the form now compares with what the database holds; your input is "
+                             "kept · ^S saves it again if it is still needed", error=True)
+        d.addCallbacks(self.app.deliver(got), self.app.failed("reading the row again"))
+
+    def _key(self) -> tuple | None:
+        if self.mine is None:
+            return None
+        return self.app.db.row_key(self.table, self.mine)
+
+    def rebase(self, row: Row) -> None:
+        """Go on editing from *row* (what the database holds now): the operator's changes stay; a later save
+        checks against *row*."""
+        self.mine = row
+        for i, (f, col) in enumerate(zip(self.fields, self.table.columns, strict=True)):
+            fresh = field_for(col, row.values[i], inserting=False, engine=self.engine)
+            if not f.changed and i not in self._long:
+                self.fields[i].text, self.fields[i].state, self.fields[i].mode = fresh.text, fresh.state, fresh.mode
+            self.fields[i].original = fresh.original
+        self.view.refresh()
+        self.app.update_status()

@@ -1,0 +1,190 @@
+"""Editing through the keyboard, on the whole app, headless: the record form (e), quick edit (E), insert (n),
+delete (d, marked rows), the conflict screen; each test reads the database back to prove what was and was
+not written."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import pytest_twisted
+
+from tests.conftest import make_db
+from tests.test_app_browse import open_table
+
+SCRIPT = """
+CREATE TABLE items (id INTEGER PRIMARY KEY, name varchar(20) NOT NULL UNIQUE, qty integer NOT NULL DEFAULT 1,
+                    price NUMERIC(8,2), made DATE, note text, data blob);
+INSERT INTO items VALUES (1, 'lamp', 2, 9.5, '2024-01-02', NULL, x'00ff');
+INSERT INTO items VALUES (2, 'kettle', 1, 20, NULL, 'hot', NULL);
+CREATE TABLE parts (item int REFERENCES items(id), n int, what text, PRIMARY KEY (item, n));
+INSERT INTO parts VALUES (2, 1, 'lid');
+CREATE VIEW cheap AS SELECT * FROM items WHERE price < 10;
+"""
+
+
+@pytest.fixture
+def shop(tmp_path):
+    return make_db(tmp_path / "shop.sqlite", SCRIPT)
+
+
+def rows(path, sql="SELECT id, name, qty, price, made, note, data FROM items ORDER BY id"):
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def opened(harness, shop, table="items", **kw):
+    h = harness(shop, **kw)
+    await open_table(h, table)
+    await h.wait_for(rf"{table} · (?:view · )?row 1 of", where="status")
+    await h.idle()
+    return h
+
+
+@pytest_twisted.ensureDeferred
+async def test_edit_a_row_in_the_form_and_save(harness, shop):
+    h = await opened(harness, shop)
+    h.press("e")
+    await h.wait_for(r"^edit · items · row 1", where="status")
+    assert "name" in h.text and "lamp" in h.text
+    # the focus starts on the first editable field (id is the key, shown only), the cursor at its end
+    h.type(" shade")                       # letters are text here, not commands (s would sort, q go back)
+    h.press("tab")
+    h.press("backspace")
+    h.type("5")
+    await h.wait_for(r"2 changed", where="status")
+    h.press("ctrl s")
+    await h.wait_for(r"^saved", where="message")
+    await h.wait_for(r"^items · row 1 of", where="status")          # back in the grid, the row shows it
+    assert "lamp shade" in h.text
+    assert rows(shop)[0] == (1, "lamp shade", 5, 9.5, "2024-01-02", None, b"\x00\xff")
+    assert rows(shop)[1] == (2, "kettle", 1, 20, None, "hot", None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_bad_input_is_refused_at_its_field_and_nothing_is_written(harness, shop):
+    h = await opened(harness, shop)
+    h.press("e")
+    await h.wait_for(r"^edit · items", where="status")
+    h.press("tab")                                      # qty
+    h.type("x")
+    h.press("tab", "ctrl u")
+    h.type("1")                                         # price 9.51 (ctrl u is no Edit key: typed after)
+    h.press("ctrl s")
+    await h.wait_for(r"to correct \(qty: '2x' is not a whole number", where="message")
+    assert "'2x' is not a whole number (e.g. 42)" in h.text           # at the field too
+    assert rows(shop)[0][2] == 2
+    h.press("backspace")                                # the input was kept: correct it and save
+    h.press("ctrl s")
+    await h.wait_for(r"^saved", where="message")
+    assert rows(shop)[0][2:4] == (2, 9.51)
+
+
+@pytest_twisted.ensureDeferred
+async def test_esc_asks_before_discarding_changes(harness, shop):
+    h = await opened(harness, shop)
+    h.press("e")
+    await h.wait_for(r"^edit · items", where="status")
+    h.type("x")
+    h.press("esc")
+    await h.wait_for(r"discard your changes\?")
+    h.press("n", "enter")                               # no: still editing, the input kept
+    await h.wait_for(r"^edit · items", where="status")
+    assert "lampx" in h.text
+    h.press("esc")
+    await h.wait_for(r"discard your changes\?")
+    h.press("y", "enter")
+    await h.wait_for(r"^items · row 1 of", where="status")
+    assert rows(shop)[0][1] == "lamp"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_row_changed_meanwhile_shows_both_versions(harness, shop):
+    h = await opened(harness, shop)
+    h.press("e")
+    await h.wait_for(r"^edit · items", where="status")
+    h.type("!")
+    with sqlite3.connect(shop) as conn:
+        conn.execute("UPDATE items SET qty = 7 WHERE id = 1")         # another writer, meanwhile
+    h.press("ctrl s")
+    await h.wait_for(r"^conflict · items", where="status")
+    assert "changed by someone else" in h.text and "Nothing was written" in h.text
+    assert rows(shop)[0][1:3] == ("lamp", 7)
+    h.press("e")                                          # go on editing from theirs
+    await h.wait_for(r"^edit · items", where="status")
+    assert "lamp!" in h.text and "7" in h.text
+    h.press("ctrl s")
+    await h.wait_for(r"^saved", where="message")
+    assert rows(shop)[0][1:3] == ("lamp!", 7)           # theirs kept, mine on top
+
+
+@pytest_twisted.ensureDeferred
+async def test_quick_edit_of_a_cell(harness, shop):
+    h = await opened(harness, shop)
+    h.press("l")                                        # name
+    h.press("E")
+    await h.wait_for(r"name = .*lamp")
+    h.press("ctrl u")
+    h.type("desk lamp")
+    h.press("enter")
+    await h.wait_for(r"saved name", where="message")
+    assert rows(shop)[0][1] == "desk lamp"
+    h.press("l", "E", "ctrl u")
+    h.type("many")
+    h.press("enter")
+    await h.wait_for(r"qty: 'many' is not a whole number", where="message")
+    assert rows(shop)[0][2] == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_insert_a_row_with_the_defaults(harness, shop):
+    h = await opened(harness, shop)
+    h.press("n")
+    await h.wait_for(r"^new row · items", where="status")
+    assert "(default: 1)" in h.text
+    h.press("tab")                                      # id is the rowid: (default) is fine; name next
+    h.type("mug")
+    h.press("ctrl s")
+    await h.wait_for(r"^inserted", where="message")
+    await h.wait_for(r"mug")
+    assert rows(shop)[2] == (3, "mug", 1, None, None, None, None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_delete_asks_and_a_referenced_row_is_refused(harness, shop):
+    h = await opened(harness, shop)
+    h.press("j", "d")                                   # kettle: a part refers to it
+    await h.wait_for(r"Delete 1 row of items\?")
+    h.press("n")
+    await h.wait_for(r"nothing was deleted", where="message")
+    h.press("d")
+    await h.wait_for(r"Delete 1 row of items\?")
+    h.press("y")
+    await h.wait_for(r"the database refused: .*FOREIGN KEY.*nothing was deleted", where="message")
+    assert len(rows(shop)) == 2
+    h.press("k", "d", "y")
+    await h.wait_for(r"deleted 1 row", where="message")
+    assert [r[0] for r in rows(shop)] == [2]
+
+
+@pytest_twisted.ensureDeferred
+async def test_read_only_refuses_every_write_with_a_reason(harness, shop):
+    h = await opened(harness, shop, read_only=True)
+    for key in ("e", "E", "n", "d"):
+        h.press(key)
+        await h.wait_for(r"read-only \(.*nothing can be changed", where="message")
+    h.press("q")
+    await open_table(h, "cheap")
+    await h.wait_for(r"cheap · view", where="status")
+    h.press("e")
+    await h.wait_for(r"read-only", where="message")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_view_refuses_writes_with_its_reason(harness, shop):
+    h = await opened(harness, shop, "cheap")
+    for key in ("e", "n", "d"):
+        h.press(key)
+        await h.wait_for(r"cheap cannot be changed: a view: rows have no identity", where="message")
+    with sqlite3.connect(shop) as conn:
+        assert conn.execute("SELECT count(*) FROM items").fetchone() == (2,)

@@ -1,0 +1,194 @@
+"""A form of fields, one per column: a name, a type label, a value being edited, and a line for the field's
+expected format or its problem. No database knowledge: the screen (console.screens.form) says what each field
+is and reads the texts back.
+
+A field's value is text, or NULL, or (inserting) the database's default: three states, so that NULL is never
+confused with the empty string, nor a default with NULL. Text fields take the keys while they have the focus
+(the screen offers them each key before the keymap: see FormView.edit_key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import urwid
+
+from widgets.cells import NULL_TEXT, fit
+
+NAME_WIDTH = 18
+LABEL_WIDTH = 26
+TEXT, LINES, TOGGLE, FIXED = "text", "lines", "toggle", "fixed"     # how a field is edited
+VALUE, NULL, DEFAULT = "value", "null", "default"                    # what a field holds
+EDIT_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end"})
+LINE_KEYS = frozenset({"enter", "up", "down"})                       # a multi-line field's own, inside it
+
+
+@dataclass
+class Field:
+    name: str
+    label: str                        # the declared type, "key", "→ table"
+    mode: str = TEXT                  # TEXT, LINES, TOGGLE (true/false) or FIXED (shown, not editable)
+    text: str = ""
+    state: str = VALUE                # VALUE, NULL or DEFAULT
+    hint: str = ""                    # the expected format, shown under the value
+    default_text: str = ""            # the database's default, shown while the state is DEFAULT
+    choices: list[str] | None = None  # the values the column takes (an ENUM), for the picker
+    error: str = ""
+    original: tuple = field(default=(), repr=False)
+
+    def __post_init__(self):
+        self.original = (self.text, self.state)
+
+    @property
+    def changed(self) -> bool:
+        return (self.text, self.state) != self.original if self.state == VALUE else self.state != self.original[1]
+
+    @property
+    def editable(self) -> bool:
+        return self.mode != FIXED
+
+
+class _Row(urwid.WidgetWrap):
+    """One field laid out: name and type on the left, the value, then its hint or problem."""
+
+    def __init__(self, f: Field, on_edit):
+        self.field = f
+        self.edit = urwid.Edit("", f.text, multiline=f.mode == LINES, edit_pos=len(f.text))
+        urwid.connect_signal(self.edit, "postchange", lambda *_: on_edit(self))
+        self._value = urwid.AttrMap(self.edit, "edit", "edit focus")
+        self._shown = urwid.Text("")
+        self._note = urwid.Text("")
+        self._name = urwid.Text("")
+        self._body = urwid.WidgetPlaceholder(self._value)
+        label = urwid.Text(("type", fit(f.label, LABEL_WIDTH - 1)))
+        columns = urwid.Columns([(NAME_WIDTH, self._name), (LABEL_WIDTH, label), urwid.Pile([self._body, self._note])],
+                                dividechars=1)
+        super().__init__(columns)
+        self.refresh()
+
+    def selectable(self) -> bool:
+        return True
+
+    def refresh(self) -> None:
+        f = self.field
+        mark = "*" if f.changed else " "
+        self._name.set_text([("changed", mark), ("field", fit(f.name, NAME_WIDTH - 1))])
+        if f.state == NULL:
+            self._shown.set_text(("null", f"{NULL_TEXT} NULL"))
+            self._body.original_widget = urwid.AttrMap(self._shown, "edit", "edit focus")
+        elif f.state == DEFAULT:
+            self._shown.set_text(("null", f"(default{': ' + f.default_text if f.default_text else ''})"))
+            self._body.original_widget = urwid.AttrMap(self._shown, "edit", "edit focus")
+        elif f.mode == TOGGLE:
+            self._shown.set_text(f"[{f.text}]")
+            self._body.original_widget = urwid.AttrMap(self._shown, "edit", "edit focus")
+        elif f.mode == FIXED:
+            self._shown.set_text(f.text)
+            self._body.original_widget = urwid.AttrMap(self._shown, "type")
+        else:
+            if self.edit.edit_text != f.text:
+                self.edit.set_edit_text(f.text)
+            self._body.original_widget = self._value
+        if f.error:
+            self._note.set_text(("error", f.error))
+        else:
+            self._note.set_text(("type", f.hint) if f.hint else "")
+
+    def keypress(self, size, key):
+        return key                       # the form decides (FormView.edit_key); nothing here by default
+
+
+class FormView(urwid.WidgetWrap):
+    def __init__(self, fields: list[Field]):
+        self.fields = fields
+        self.field_rows = [_Row(f, self._edited) for f in fields]
+        self.walker = urwid.SimpleFocusListWalker(self.field_rows)
+        self.listbox = urwid.ListBox(self.walker)
+        self.value_width = 40
+        super().__init__(self.listbox)
+        first = next((i for i, f in enumerate(fields) if f.editable), 0)
+        if fields:
+            self.walker.set_focus(first)
+
+    def render(self, size, focus=False):
+        self.value_width = max(1, size[0] - NAME_WIDTH - LABEL_WIDTH - 2)
+        return super().render(size, focus)
+
+    # -- focus ------------------------------------------------------------------------------------------
+    @property
+    def focus_index(self) -> int:
+        return self.walker.focus if self.fields else 0
+
+    @property
+    def focused(self) -> Field | None:
+        return self.fields[self.focus_index] if self.fields else None
+
+    def focus_on(self, index: int) -> None:
+        if self.fields:
+            self.walker.set_focus(max(0, min(index, len(self.fields) - 1)))
+
+    def step(self, delta: int, *, editable_only: bool = True) -> None:
+        """To the next (previous) field, skipping those that cannot be edited; wraps around."""
+        n = len(self.fields)
+        i = self.focus_index
+        for _ in range(n):
+            i = (i + delta) % n
+            if self.fields[i].editable or not editable_only:
+                self.focus_on(i)
+                return
+
+    # -- editing ----------------------------------------------------------------------------------------
+    def edit_key(self, key: str) -> bool:
+        """Offer *key* to the focused field; True when it took it (text typed, the cursor moved in it)."""
+        f = self.focused
+        if f is None or not f.editable:
+            return False
+        row = self.field_rows[self.focus_index]
+        if f.mode == TOGGLE:
+            if key in (" ", "enter"):
+                self.set_text(self.focus_index, "false" if f.text == "true" or f.state != VALUE else "true")
+                return True
+            return False
+        printable = len(key) == 1 and key.isprintable()
+        if f.mode == LINES and key in LINE_KEYS:
+            if f.state != VALUE:
+                return False
+            return row.edit.keypress((self.value_width,), key) is None
+        if not printable and key not in EDIT_KEYS:
+            return False
+        if f.state != VALUE:
+            if not printable:
+                return False
+            f.state, f.text = VALUE, ""        # typing into NULL or (default) starts a value
+            row.edit.set_edit_text("")
+        return row.edit.keypress((self.value_width,), key) is None
+
+    def _edited(self, row: _Row) -> None:
+        f = row.field
+        if f.state == VALUE and f.mode in (TEXT, LINES) and f.text != row.edit.edit_text:
+            f.text = row.edit.edit_text
+            f.error = ""
+        row.refresh()
+
+    def set_text(self, index: int, text: str) -> None:
+        f = self.fields[index]
+        f.state, f.text, f.error = VALUE, text, ""
+        row = self.field_rows[index]
+        row.edit.set_edit_text(text)
+        row.edit.set_edit_pos(len(text))
+        row.refresh()
+
+    def set_state(self, index: int, state: str) -> None:
+        f = self.fields[index]
+        f.state, f.error = state, ""
+        if state == VALUE:
+            self.field_rows[index].edit.set_edit_text(f.text)
+        self.field_rows[index].refresh()
+
+    def set_error(self, index: int, text: str) -> None:
+        self.fields[index].error = text
+        self.field_rows[index].refresh()
+
+    def refresh(self) -> None:
+        for row in self.field_rows:
+            row.refresh()

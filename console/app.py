@@ -26,7 +26,7 @@ from widgets.overlays import HelpView, Picker, centered
 from widgets.statusbar import Prompt, StatusBar, TailText
 
 log = logging.getLogger(__name__)
-APP_COMMANDS = ("help", "palette", "back", "escape", "quit", "settings", "suspend")
+APP_COMMANDS = ("help", "palette", "back", "escape", "quit", "settings", "suspend", "journal")
 SPIN_INTERVAL = 0.12
 
 
@@ -89,6 +89,27 @@ class App:
             said.append(f"config: {problems[0]}{more}")
         if said:
             self.message(" · ".join(said), error=bool(problems))
+        self._resolve_journal()
+
+    def _resolve_journal(self) -> None:
+        """Changes an earlier session left unresolved (a crash, a connection lost during COMMIT): decided from
+        the rows as they are now, and said once."""
+        if self.db.journal_problem is not None:
+            self.message(self.db.journal_problem, error=True)
+            return
+
+        def decided(found):
+            if not found:
+                return
+            counts: dict[str, int] = {}
+            for _entry, state in found:
+                counts[str(state)] = counts.get(str(state), 0) + 1
+            words = {"committed": "applied", "not_applied": "not applied", "unknown_changed": "changed since"}
+            told = ", ".join(f"{n} {words.get(s, s)}" for s, n in counts.items())
+            self.message(f"journal: {len(found)} change(s) of an earlier session checked against the rows: {told}"
+                         " · J shows them", error="unknown_changed" in counts)
+        d = self.db.resolve_journal()
+        d.addCallbacks(self.deliver(decided), self.failed("checking the journal"))
 
     def check_file(self, then) -> None:
         """r: read again with *then()*, unless the open file was deleted or replaced at its path
@@ -343,6 +364,9 @@ class App:
 
     def cmd_settings(self) -> None:
         self.go_to("settings")
+
+    def cmd_journal(self) -> None:
+        self.go_to("journal")
 
     def set_theme(self, name: str) -> None:
         self.theme = name

@@ -21,7 +21,7 @@ class Binding:
 
 
 NAV = ("tables", "browse")
-LISTS = (*NAV, "settings")        # screens whose up/down move a cursor line by line
+LISTS = (*NAV, "settings", "journal")        # screens whose up/down move a cursor line by line
 
 BINDINGS: tuple[Binding, ...] = (
     Binding(("?", "f1"), "help", "show the keys of this screen"),
@@ -38,16 +38,16 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("c",), "cycle_theme", "next colour theme", ("settings",)),
     Binding(("up", "k"), "up", "previous row", NAV),
     Binding(("down", "j"), "down", "next row", NAV),
-    Binding(("up", "k"), "up", "previous line", ("settings", "value")),
-    Binding(("down", "j"), "down", "next line", ("settings", "value")),
+    Binding(("up", "k"), "up", "previous line", ("settings", "value", "journal")),
+    Binding(("down", "j"), "down", "next line", ("settings", "value", "journal")),
     Binding(("up", "k"), "up", "previous field", ("record",)),
     Binding(("down", "j"), "down", "next field (a long value scrolls first)", ("record",)),
     Binding(("page up", "ctrl b"), "page_up", "one page up", (*LISTS, "record", "value")),
     Binding(("page down", "ctrl f", " "), "page_down", "one page down", (*LISTS, "record", "value")),
     Binding(("home", "g"), "first", "first row", NAV),
     Binding(("end", "G"), "last", "last row", NAV),
-    Binding(("home", "g"), "first", "start", ("settings", "record", "value")),
-    Binding(("end", "G"), "last", "end", ("settings", "record", "value")),
+    Binding(("home", "g"), "first", "start", ("settings", "record", "value", "journal")),
+    Binding(("end", "G"), "last", "end", ("settings", "record", "value", "journal")),
     Binding(("#",), "go_to_row", "go to row number N", ("browse",)),
     Binding(("left", "h"), "left", "previous column", ("browse",)),
     Binding(("right", "l"), "right", "next column", ("browse",)),
@@ -84,13 +84,18 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("ctrl o",), "pick", "pick the value from the ones the column takes", ("form",)),
     Binding(("ctrl e",), "external_editor", "edit this field in $EDITOR (long values, control characters)",
             ("form",)),
+    Binding(("J",), "journal", "the journal: every change made with rowdesk, and undo", NAV),
+    Binding(("u",), "undo", "undo this change (if the row still holds what it left)", ("journal",)),
+    Binding(("/",), "filter", "only the changes of one table", ("journal",)),
+    Binding(("F",), "clear_filters", "the changes of every table", ("journal",)),
+    Binding(("r",), "refresh", "read the journal again", ("journal",)),
     Binding(("k",), "keep_theirs", "keep their version: drop your input", ("conflict",)),
     Binding(("o",), "overwrite", "overwrite their version with your changes", ("conflict",)),
     Binding(("e",), "edit_again", "go on editing from their version (your input kept)", ("conflict",)),
 )
 
 # Screens that bindings may name: a binding for a screen that does not exist is a typo.
-SCREEN_NAMES = ("tables", "browse", "record", "value", "settings", "form", "conflict")
+SCREEN_NAMES = ("tables", "browse", "record", "value", "settings", "form", "conflict", "journal")
 
 
 def bindings_for(screen: str) -> list[Binding]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import logging
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable
 
@@ -17,6 +18,7 @@ from console import crash, guardian, logs, paths
 from console.app import App, print_error
 from console.version import VERSION
 from storage.database import Database
+from storage.journal import Journal, JournalError
 from storage.targets import Target
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = 
     signal.signal(signal.SIGHUP, hang_up)
     try:
         try:
-            db = Database(target, reactor)
+            db = Database(target, reactor, **open_journal())
             app = App(db, reactor, display=TerminalScreen(hang_up), theme=theme, prefs=prefs)
             crash.install_thread_excepthook(lambda exc: reactor.callFromThread(app.crash, exc))
             if crash_test:
@@ -111,6 +113,17 @@ def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = 
         if watcher is not None:
             watcher.dismiss()
     return 0
+
+
+def open_journal() -> dict:
+    """The local journal of changes, or why there is none (then nothing can be changed: every change must be
+    journaled, for undo and for what a crash leaves)."""
+    path = paths.data_dir() / "journal.sqlite"
+    try:
+        return {"journal": Journal(path)}
+    except (JournalError, OSError, sqlite3.Error) as e:
+        log.warning("no journal at %s: %s", path, e)
+        return {"journal_problem": f"the journal {path} cannot be opened ({e}): changes are refused"}
 
 
 def _crash_test(app: App, kind: str) -> None:

@@ -26,7 +26,7 @@ def screen(cls: type) -> type:
 
 def load_builtin() -> None:
     # Importing the modules runs their decorators.
-    from console.screens import browse, conflict, form, record, settings, tables, value  # noqa: F401
+    from console.screens import browse, conflict, form, journal, record, settings, tables, value  # noqa: F401
 
 
 def load_plugins() -> list[str]:

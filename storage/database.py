@@ -34,9 +34,10 @@ __all__ = ["Database", "RowCount", "TableEntry"]
 
 class Database:
     def __init__(self, target: Target, reactor, *, threads: int = 3, lock_wait: float | None = None,
-                 journal=None):
+                 journal=None, journal_problem: str | None = None):
         self.target = target
         self.journal = journal              # storage.journal.Journal: every committed change, kept locally
+        self.journal_problem = journal_problem      # why there is no journal, when changes are refused for it
         self.reactor = reactor
         self.backend = open_backend(target, lock_wait=lock_wait)
         self.backend.notice = self._notice
@@ -80,6 +81,8 @@ class Database:
     def close(self) -> None:
         self.worker.stop()
         self.backend.close()
+        if self.journal is not None:
+            self.journal.close()
 
     @threaded("check the file")
     def check_file(self, job: Job) -> str | None:
@@ -213,6 +216,8 @@ class Database:
         """body(rows, run) in one transaction; journal_of(result) -> [(action, key, before, after)]."""
         if self.read_only:
             raise ReadOnly(f"{self.display} is open read-only: nothing was written")
+        if self.journal_problem is not None:
+            raise edits.Unwritable(self.journal_problem)
         rows = edits.Rows(self.backend, table)
         entries: list[int] = []
 
@@ -299,13 +304,14 @@ class Database:
         return self.insert_row.in_thread(self, job, table, values, undoes=entry.id)
 
     @threaded("check the journal")
-    def resolve_journal(self, job: Job) -> list:
+    def resolve_journal(self, job: Job, *, include_live: bool = False) -> list:
         """The changes a crash or a lost connection left pending or unknown: each decided from the row as it
-        is now (storage.journal.Journal.resolve); [(entry, state)]."""
+        is now (storage.journal.Journal.resolve); [(entry, state)]. Those of a rowdesk still running are
+        its own to finish, unless *include_live*."""
         if self.journal is None:
             return []
         decided = []
-        for entry in self.journal.pending(self.display):
+        for entry in self.journal.pending(self.display, include_live=include_live):
             try:
                 table = self._describe(entry.table, job)
                 rows = edits.Rows(self.backend, table)
@@ -323,6 +329,14 @@ class Database:
                     break
             decided.append((entry, self.journal.resolve(entry, current)))
         return decided
+
+    @threaded("read the journal")
+    def journal_entries(self, job: Job, *, table: str | None = None, before_id: int | None = None,
+                        limit: int = 200) -> list:
+        """This database's changes in the journal, newest first (a file read: in a worker, as any read)."""
+        if self.journal is None:
+            return []
+        return self.journal.entries(database=self.display, table=table, before_id=before_id, limit=limit)
 
     def row_key(self, table: Table, row: edits.Row) -> tuple:
         """What identifies *row* in *table*: its key columns' values, or its hidden row id."""

@@ -188,3 +188,30 @@ async def test_a_view_refuses_writes_with_its_reason(harness, shop):
         await h.wait_for(r"cheap cannot be changed: a view: rows have no identity", where="message")
     with sqlite3.connect(shop) as conn:
         assert conn.execute("SELECT count(*) FROM items").fetchone() == (2,)
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
+    h = await opened(harness, shop)
+    h.press("l", "E", "ctrl u")
+    h.type("desk lamp")
+    h.press("enter")
+    await h.wait_for(r"saved name", where="message")
+    h.press("J")
+    await h.wait_for(r"^journal · 1 change", where="status")
+    assert "update items [1]" in h.text and "name: lamp → desk lamp" in h.text
+    with sqlite3.connect(shop) as conn:
+        conn.execute("UPDATE items SET name = 'other' WHERE id = 1")      # changed again since
+    h.press("u")
+    await h.wait_for(r"not undone: the row was changed again since", where="message")
+    assert rows(shop)[0][1] == "other"
+    with sqlite3.connect(shop) as conn:
+        conn.execute("UPDATE items SET name = 'desk lamp' WHERE id = 1")
+    h.press("u")
+    await h.wait_for(r"undid #1", where="message")
+    await h.wait_for(r"^journal · 2 changes", where="status")
+    assert "undone by #2" in h.text and "undoes #1" in h.text
+    assert rows(shop)[0][1] == "lamp"
+    h.press("q")
+    await h.wait_for(r"^items · row 1 of", where="status")
+    await h.wait_for(r"│lamp")                             # the grid read its rows again

@@ -321,3 +321,82 @@ def test_a_session_ended_mid_save_leaves_the_row_untouched_and_says_so(place, op
     assert place.items()[0][2] == 2
     row = yield db.read_row(table, (1,))                                        # and what it holds now
     assert row.get(table, "qty") == 2
+
+
+# == the journal: every committed change, undo with the same check, what a crash left ===========================
+@pytest.fixture
+def journaled(place, tmp_path, opened):
+    from twisted.internet import reactor
+
+    from storage.database import Database
+    from storage.journal import Journal
+    from storage.targets import parse_target
+    journal = Journal(tmp_path / "journal.sqlite")
+    db = Database(parse_target(place.uri, read_only=False), reactor, journal=journal)
+    yield db, journal
+    db.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_every_committed_change_is_journaled_and_undone(place, journaled):
+    db, journal = journaled
+    table, rows = yield shown(db, place)
+    yield db.update_row(table, rows[0], {"qty": 5})
+    new = yield db.insert_row(table, {"name": "mug"})
+    _, rows = yield shown(db, place)
+    yield db.delete_rows(table, [rows[1]])
+    [deleted, inserted, updated] = journal.entries(database=db.display)
+    assert [e.action for e in (deleted, inserted, updated)] == ["delete", "insert", "update"]
+    assert all(e.state == "committed" and e.table == table.display for e in (deleted, inserted, updated))
+    assert updated.before["qty"] == 2 and updated.after["qty"] == 5 and updated.after["twice"] == 10
+    assert inserted.after["name"] == "mug" and tuple(inserted.key) == (new.get(table, "id"),)
+    assert deleted.before["name"] == "kettle" and deleted.after is None
+    # undone, newest first: each with the same check, each journaled as the undo of its change
+    for entry in (deleted, inserted, updated):
+        yield db.undo(entry)
+    assert [r[:3] for r in place.items()] == [r[:3] for r in ROWS]
+    newest = journal.entries(database=db.display, limit=3)
+    assert [e.undoes for e in newest] == [updated.id, inserted.id, deleted.id]
+    assert journal.get(updated.id).undone_by == newest[0].id
+    [failure] = yield failure_of(db.undo(journal.get(updated.id)))
+    assert failure.check(Unwritable) and "undone already" in str(failure.value)
+
+
+@pytest_twisted.inlineCallbacks
+def test_an_undo_of_a_row_changed_since_is_refused(place, journaled):
+    db, journal = journaled
+    table, rows = yield shown(db, place)
+    yield db.update_row(table, rows[0], {"qty": 5})
+    place.sql(f"UPDATE {place.q('items')} SET qty = 6 WHERE id = 1")          # someone changed it again
+    [entry] = journal.entries(database=db.display)
+    [failure] = yield failure_of(db.undo(entry))
+    assert failure.check(Conflict) and failure.value.theirs.get(table, "qty") == 6
+    assert place.items()[0][2] == 6 and journal.get(entry.id).undone_by is None
+    assert len(journal.entries(database=db.display)) == 1                  # the refused undo left nothing
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_refused_change_leaves_no_entry(place, journaled):
+    db, journal = journaled
+    table, rows = yield shown(db, place)
+    yield failure_of(db.update_row(table, rows[1], {"name": "lamp"}))       # UNIQUE
+    place.sql(f"UPDATE {place.q('items')} SET qty = 9 WHERE id = 1")
+    yield failure_of(db.update_row(table, rows[0], {"name": "x"}))          # a conflict
+    yield db.update_row(table, rows[1], {"name": "kettle"})                 # nothing changed
+    assert journal.entries(database=db.display) == []
+
+
+@pytest_twisted.inlineCallbacks
+def test_what_a_crash_left_pending_is_resolved_from_the_rows(place, journaled):
+    db, journal = journaled
+    table, rows = yield shown(db, place)
+    named = dict(zip(table.column_names, rows[0].values, strict=True))
+    applied = journal.begin(database=db.display, table=table.display, action="update", key=(1,),
+                            before=named, after={**named, "qty": 3, "twice": 6})
+    lost = journal.begin(database=db.display, table=table.display, action="update", key=(1,),
+                         before=named, after={**named, "qty": 4, "twice": 8})
+    place.sql(f"UPDATE {place.q('items')} SET qty = 3 WHERE id = 1")        # the first reached the database
+    decided = yield db.resolve_journal(include_live=True)     # as if this process had died
+    states = {e.id: s for e, s in decided}
+    assert states == {applied: "committed", lost: "unknown_changed"}
+    assert journal.get(applied).state == "committed"

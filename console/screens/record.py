@@ -94,6 +94,10 @@ class RecordScreen(Screen):
     def cmd_refresh(self):
         self.browse.cmd_refresh()
 
+    def cmd_edit(self):
+        """e: this row in the form (which closes back to this view)."""
+        self.browse.cmd_edit()
+
     def cmd_open(self):
         """The whole value of the focused field, paged."""
         model = self.browse.model

@@ -1,0 +1,175 @@
+"""The journal: every change made to this database with rowdesk, newest first, and undo.
+
+Each line is one committed (or unresolved) change: when, who, what, which row, which columns went from what
+to what. `u` undoes the focused change with the same check as any edit: refused, with both versions shown
+in the message, when the row no longer holds what the change left. `/` narrows to one table.
+"""
+
+from __future__ import annotations
+
+import urwid
+
+from console.registry import screen
+from console.screens.base import ScrollingScreen
+from storage.edits import Conflict, Unwritable
+from storage.jobs import is_cancel
+from widgets.cells import NULL_TEXT, fit, one_line
+from widgets.statusbar import Part
+
+PAGE = 200
+STATES = {"committed": "", "unknown": "outcome unknown", "pending": "pending", "not_applied": "not applied",
+          "unknown_changed": "changed since"}
+
+
+def _value(v) -> str:
+    return NULL_TEXT if v is None else one_line(v if isinstance(v, str) else repr(v) if isinstance(v, bytes)
+                                                else str(v), 24)
+
+
+def summary(entry) -> str:
+    """What the change did, in one line: the columns that changed, from what to what."""
+    if entry.action == "insert":
+        return "new row: " + ", ".join(f"{k}={_value(v)}" for k, v in (entry.after or {}).items())
+    if entry.action == "delete":
+        return "deleted: " + ", ".join(f"{k}={_value(v)}" for k, v in (entry.before or {}).items())
+    before, after = entry.before or {}, entry.after or {}
+    changed = [k for k in after if k in before and repr(before[k]) != repr(after[k])]
+    return ", ".join(f"{k}: {_value(before[k])} → {_value(after[k])}" for k in changed) or "(no column changed)"
+
+
+class _Line(urwid.Text):
+    def __init__(self, entry):
+        self.entry = entry
+        state = STATES.get(str(entry.state), str(entry.state))
+        undone = f"undone by #{entry.undone_by} · " if entry.undone_by else ""
+        undo = f"undoes #{entry.undoes} · " if getattr(entry, "undoes", None) else ""
+        key = ", ".join(_value(k) for k in entry.key) if entry.key else "?"
+        when = entry.at.strftime("%Y-%m-%d %H:%M:%S")
+        super().__init__([("type", f"#{entry.id:<5} {when} {fit(entry.user, 8)} "),
+                          ("field", f"{entry.action:<6} "), f"{entry.table} [{key}] ",
+                          ("warn", f"{state} · " if state else ""), ("type", undone + undo), summary(entry)],
+                         wrap="ellipsis")
+
+    def selectable(self) -> bool:
+        return True
+
+    def keypress(self, size, key):
+        return key
+
+
+@screen
+class JournalScreen(ScrollingScreen):
+    name = "journal"
+    title = "Journal"
+    palette = True
+    help_footer = ("Every change made with rowdesk to this database, kept in $XDG_DATA_HOME/rowdesk/journal.sqlite\n"
+                   "(never in the database itself). u undoes a change if the row still holds what it left.")
+
+    def __init__(self, app):
+        super().__init__(app)
+        self.table: str | None = None
+        self.entries = []
+        self.walker = urwid.SimpleFocusListWalker([])
+        self.listbox = urwid.ListBox(self.walker)
+        self.widget = urwid.AttrMap(self.listbox, "row", focus_map={None: "row focus"})
+        self._reading = None
+        self.error = ""
+        self.read()
+
+    def scroll_target(self) -> urwid.ListBox:
+        return self.listbox
+
+    def read(self) -> None:
+        if self.app.db.journal is None:
+            self.error = self.app.db.journal_problem or "no journal"
+            self.app.update_status()
+            return
+        d = self._reading = self.app.db.journal_entries(table=self.table, limit=PAGE)
+
+        def got(entries):
+            self._reading = None
+            self.entries = entries
+            self.walker[:] = [urwid.AttrMap(_Line(e), "row", "row focus") for e in entries]
+            if entries:
+                self.walker.set_focus(0)
+            self.app.update_status()
+
+        def failed(failure):
+            self._reading = None
+            if not is_cancel(failure):
+                self.error = failure.getErrorMessage()
+                self.app.update_status()
+        d.addCallbacks(self.app.deliver(got), self.app.deliver(failed))
+
+    def status_text(self) -> list[Part]:
+        parts = [Part("journal", keep=5)]
+        if self.table:
+            parts.append(Part(f"table {self.table}", keep=3))
+        if self.error:
+            parts.append(Part(self.error, keep=4))
+        elif self._reading is None:
+            n = len(self.entries)
+            parts.append(Part("no changes yet" if not n else f"{n:,} change{'s' if n != 1 else ''}"
+                              + (" (the newest)" if n >= PAGE else ""), keep=4))
+        parts.append(Part("u undoes · / one table", keep=0))
+        return parts
+
+    def cancel_work(self) -> bool:
+        if self._reading is not None:
+            d, self._reading = self._reading, None
+            d.cancel()
+            return True
+        return False
+
+    def _focused(self):
+        if not self.entries:
+            return None
+        return self.entries[self.walker.focus]
+
+    def cmd_refresh(self):
+        self.read()
+
+    def cmd_filter(self):
+        def done(text):
+            self.table = text.strip() or None
+            self.read()
+        self.app.ask("table (empty: every table): ", self.table or "", on_done=done)
+
+    def cmd_clear_filters(self):
+        self.table = None
+        self.read()
+
+    def cmd_undo(self):
+        entry = self._focused()
+        if entry is None:
+            return
+        if self.app.db.read_only:
+            self.app.message("read-only (--read-only, or read_only = true): nothing can be changed", error=True)
+            return
+        d = self.app.db.undo(entry)
+
+        def done(_):
+            self.app.message(f"undid #{entry.id} ({entry.action} in {entry.table})")
+            self.read()
+            self._tell_browse(entry.table)
+
+        def failed(failure):
+            error = failure.value
+            if isinstance(error, Conflict):
+                theirs = "gone" if error.theirs is None else ", ".join(
+                    f"{c}={_value(v)}" for c, v in zip(error.table.column_names, error.theirs.values, strict=True))
+                self.app.message(f"not undone: the row was changed again since (now: {theirs}); nothing was "
+                                 "written", error=True)
+            elif isinstance(error, Unwritable):
+                self.app.message(f"not undone: {error}", error=True)
+            elif not is_cancel(failure):
+                self.app.message(f"not undone: {self.app.db.describe_error(error)}; nothing was written",
+                                 error=True)
+        d.addCallbacks(self.app.deliver(done), self.app.deliver(failed))
+
+    def _tell_browse(self, table: str) -> None:
+        """A browse screen of that table under this one reads its rows again (they changed)."""
+        for s in self.app.stack:
+            model = getattr(s, "model", None)
+            if s.name == "browse" and model is not None and model.table.display == table:
+                model.reload()

@@ -43,7 +43,7 @@ class Dialect:
 
     def exact_sql(self, col, sql: str) -> str:
         """*sql* (the column's value) as a tie-break on which only identical values tie."""
-        if self.name == "mysql" and col.kind in ("text", "json") and not _mysql_members(col.declared):
+        if self.name == "mysql" and col.kind in ("text", "json") and not mysql_members(col.declared):
             return f"CAST(CONVERT({sql} USING utf8mb4) AS BINARY)"     # _ci, PAD SPACE, any character set
         if self.name == "mysql" and col.kind == "spatial":
             return f"CAST({self.order_sql(col, sql)} AS BINARY)"
@@ -57,7 +57,7 @@ class Dialect:
             return value
         if isinstance(value, bytes) and col.declared.lower().startswith("bit"):
             return int.from_bytes(value, "big")   # BIT compares with a number, not with bytes
-        members = _mysql_members(col.declared)
+        members = mysql_members(col.declared)
         if members is not None and isinstance(value, str):
             # ORDER BY sorts ENUM and SET by their number; compared with text they compare as text: bind
             # the number (an ENUM's position in its list, a SET's bits; '' is 0).
@@ -65,6 +65,16 @@ class Dialect:
                 return members.index(value) + 1 if value in members else 0
             return sum(1 << members.index(m) for m in value.split(",") if m in members)
         return value
+
+    def operand_sql(self, col) -> str:
+        """The placeholder for an operator's value (storage.filters) compared with column *col*: cast where the
+        driver binds the Python value as another type than the column's."""
+        if self.name == "postgres" and col.kind == "float" and col.declared.strip().lower() == "real":
+            return "CAST(? AS real)"      # bound as a double, 0.1 would not equal the real 0.1 the grid shows
+        if self.name == "mysql" and col.kind == "time":
+            # bound as show_duration's text: PyMySQL writes a negative timedelta wrong (-838:59:59 as -839:00:01)
+            return "CAST(? AS TIME(6))"
+        return "?"
 
     def placeholders(self, sql: str) -> str:
         """Queries are written with `?`; drivers with the format paramstyle want `%s`."""
@@ -84,7 +94,7 @@ def _pg_collatable(declared: str) -> bool:
 _MEMBER = re.compile(r"'((?:[^']|'')*)'")
 
 
-def _mysql_members(declared: str) -> list[str] | None:
+def mysql_members(declared: str) -> list[str] | None:
     """The members of an ENUM(...) or SET(...) type as declared, else None."""
     if not declared.lower().startswith(("enum(", "set(")):
         return None

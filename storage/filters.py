@@ -17,14 +17,32 @@ text) and the condition's `note` says so.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import decimal
+import ipaddress
 import re
 from dataclasses import dataclass
 
-from storage.dialect import Dialect
+from storage.dialect import Dialect, mysql_members
 from storage.schema import Column
-from storage.types import DIGITS, INT64, NUMBER, kind, sqlite_affinity
+from storage.types import (
+    DIGITS,
+    INT64,
+    NUMBER,
+    OFFSET,
+    kind,
+    parse_bool,
+    parse_bytes,
+    parse_datetime_tz,
+    parse_duration,
+    parse_int,
+    parse_time,
+    parse_time_tz,
+    parse_wide_int,
+    show_duration,
+    sqlite_affinity,
+)
 
 OPERATORS = ("!=", "<=", ">=", "=", "<", ">")
 ORDERING = frozenset({"<", "<=", ">", ">="})
@@ -54,8 +72,12 @@ def convert(text: str, col: Column):
     try:
         return parser(text)
     except (ValueError, decimal.InvalidOperation):
-        raise FilterError(f"{text!r} is not a valid {col.kind} for column {col.name}"
-                          + (f" ({col.declared})" if col.declared else "")) from None
+        raise _not_valid(text, col) from None
+
+
+def _not_valid(text: str, col: Column) -> FilterError:
+    return FilterError(f"{text!r} is not a valid {col.kind} for column {col.name}"
+                       + (f" ({col.declared})" if col.declared else ""))
 
 
 # -- the language ------------------------------------------------------------------------------------------------
@@ -116,31 +138,448 @@ def parse_filter(text: str, col: Column, dialect: Dialect) -> Condition | None:
                 return Condition(name, sql, params, f"{name} {op} {operand}", text, note)
         if raw.startswith("!") and len(raw) > 1:
             operand, _ = _unquote(raw[1:])
-            sql, params = _contains(_shown(q, col, dialect), dialect, operand, negated=True)
+            sql, params = _contains(_shown(q, col, dialect, operand), dialect, operand, negated=True)
             return Condition(name, f"({q} IS NULL OR {sql})", params, f"{name} !~ {operand}", text)
-    sql, params = _contains(_shown(q, col, dialect), dialect, value)
+    sql, params = _contains(_shown(q, col, dialect, value), dialect, value)
     return Condition(name, sql, params, f"{name} ~ {value}", text)
 
 
 def _comparison(q: str, op: str, operand: str, col: Column, dialect: Dialect) -> tuple[str, tuple, str | None]:
     """(sql, params, note) comparing column *q* with the operator's *operand*."""
-    if dialect.name == "sqlite" and not col.enforced:
-        return _sqlite_comparison(q, op, operand, col)
-    # The engine holds only values of the declared type: one that does not parse cannot be there (a typo).
-    # A geometry compares by its WKT, as it is shown and sorted.
-    return f"{dialect.order_sql(col, q)} {_SQL_OP[op]} ?", (convert(operand, col),), None
+    if dialect.name == "sqlite":
+        if not col.enforced:
+            return _sqlite_comparison(q, op, operand, col)
+        # A STRICT table holds only values of the declared type: one that does not parse cannot be there (a typo).
+        return f"{q} {_SQL_OP[op]} ?", (convert(operand, col),), None
+    return _server_comparison(q, op, operand, col, dialect)
 
 
-def _shown(q: str, col: Column, dialect: Dialect) -> str:
-    """SQL for the text the grid shows of column *q*'s value, which `text` filters search."""
+def _shown(q: str, col: Column, dialect: Dialect, operand: str = "") -> str:
+    """SQL for the text the grid shows of column *q*'s value, which `text` filters search for *operand*."""
     if dialect.name == "sqlite":
         return _sqlite_shown(q, col)
-    if col.kind == "spatial":
-        return dialect.order_sql(col, q)        # its WKT, as the grid shows it
-    if col.kind == "bool" and dialect.name == "mysql":
+    return _server_shown(q, col, dialect, operand)
+
+
+# == the server engines ===============================================================================================
+# A server holds only values of the declared type: the operand is read in the column's kind (one that does not parse
+# is a typo: FilterError, and nothing runs) and compared by the server in the column's type, as ORDER BY orders it.
+# The grid shows Python's text of the value the driver returned (console.formatting), which is often not the
+# server's own text of it (a timestamptz's +00:00 is +00 on the server, a float's inf is Infinity, a bytea's
+# "<3 bytes> 00 ff 10" is \x00ff10): the SQL below writes the grid's text on the server. Literals in it never hold
+# a `?` (Dialect.placeholders would take it for a parameter) nor a backslash (MySQL's NO_BACKSLASH_ESCAPES).
+_TEXTUAL = frozenset({"text", "json", "any"})
+
+
+def _server_comparison(q: str, op: str, operand: str, col: Column, dialect: Dialect) -> tuple[str, tuple, None]:
+    by_text = _pg_without_equality(col, dialect)
+    if op in ORDERING and by_text:
+        raise FilterError(f"{col.declared} values have no order: {col.name} takes =, != and text filters")
+    if op in ("=", "!=") and (by_text or (col.kind in _TEXTUAL and _has_pictures(operand))):
+        # The text as the grid shows it: a control character is typed back as its picture (a newline as ⏎).
+        return f"{_server_shown(q, col, dialect, operand)} {_SQL_OP[op]} ?", (operand,), None
+    try:
+        value = (_pg_value if dialect.name == "postgres" else _mysql_value)(operand, col)
+    except (ValueError, decimal.InvalidOperation):
+        raise _not_valid(operand, col) from None
+    if value is _PLAIN:
+        value = convert(operand, col)
+    # A geometry compares by its WKT, as it is shown and sorted.
+    return (f"{dialect.order_sql(col, q)} {_SQL_OP[op]} {dialect.operand_sql(col)}", (dialect.bind(col, value),),
+            None)
+
+
+_PLAIN = object()        # the operand is read by the kind's own parser (storage.types)
+
+
+def _server_shown(q: str, col: Column, dialect: Dialect, operand: str) -> str:
+    text = (_pg_shown if dialect.name == "postgres" else _mysql_shown)(q, col, dialect)
+    if col.kind in _TEXTUAL and _has_pictures(operand):
+        text = _visible_sql(text, dialect)
+    return text
+
+
+# -- the grid's pictures of control characters (widgets.cells.visible; storage does not import widgets, and
+# tests/test_server_filters.py checks that the two agree on every character)
+_C0 = ("NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC "
+       "FS GS RS US").split()
+PICTURES = ({chr(i): f"⟨{name}⟩" for i, name in enumerate(_C0)} | {"\t": "→", "\n": "⏎", "\x7f": "⟨DEL⟩"}
+            | {chr(i): f"⟨U+{i:04X}⟩" for i in (*range(0x80, 0xA0), 0x061C, 0x180E, 0x200B, 0x200E, 0x200F,
+                                                *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+                                                *range(0x2066, 0x206A), 0xFEFF, 0xFFF9, 0xFFFA, 0xFFFB)})
+_PICTURE_MARKS = ("⏎", "→", "⟨", "⟩")
+
+
+def _has_pictures(operand: str) -> bool:
+    """Does the operand hold a picture the grid draws for a character? Only then is the column's text rewritten
+    into the grid's pictures, which costs a replace() per character pictured: other operands are matched in the
+    stored text, where they are found exactly where the grid shows them (a picture's name aside: "ESC" alone does
+    not find ⟨ESC⟩)."""
+    return any(mark in operand for mark in _PICTURE_MARKS)
+
+
+def _visible_sql(text: str, dialect: Dialect) -> str:
+    """SQL of widgets.cells.visible(*text*): CR LF and LF as ⏎, a tab as →, other controls by name."""
+    if dialect.name == "mysql":
+        def char(s: str) -> str:
+            return f"CHAR(0x{s.encode().hex()} USING utf8mb4)"
+        text = f"CONVERT({text} USING utf8mb4)"
+        replace = "REPLACE"
+    else:
+        def char(s: str) -> str:
+            return " || ".join(f"chr({ord(c)})" for c in s)
+        replace = "replace"
+    text = f"{replace}({text}, {char(chr(13) + chr(10))}, '⏎')"
+    for ch, picture in PICTURES.items():
+        if ch != "\0" or dialect.name == "mysql":          # PostgreSQL's text never holds NUL (and chr(0) fails)
+            text = f"{replace}({text}, {char(ch)}, '{picture}')"
+    return text
+
+
+# -- string functions in each server's spelling -------------------------------------------------------------------
+def _cat(d: Dialect, *parts: str) -> str:
+    return f"CONCAT({', '.join(parts)})" if d.name == "mysql" else "(" + " || ".join(parts) + ")"
+
+
+def _length(d: Dialect, s: str) -> str:
+    return f"CHAR_LENGTH({s})" if d.name == "mysql" else f"length({s})"
+
+
+def _from(d: Dialect, s: str, start: str) -> str:
+    return f"SUBSTRING({s}, {start})" if d.name == "mysql" else f"substr({s}, {start})"
+
+
+def _before(d: Dialect, s: str, sep: str) -> str:
+    return f"SUBSTRING_INDEX({s}, '{sep}', 1)" if d.name == "mysql" else f"split_part({s}, '{sep}', 1)"
+
+
+def _after(d: Dialect, s: str, sep: str) -> str:
+    """What follows the first *sep* in *s*, where *s* holds one."""
+    return f"SUBSTRING_INDEX({s}, '{sep}', -1)" if d.name == "mysql" else f"split_part({s}, '{sep}', 2)"
+
+
+def _has(d: Dialect, s: str, sep: str) -> str:
+    return f"LOCATE('{sep}', {s}) > 0" if d.name == "mysql" else f"strpos({s}, '{sep}') > 0"
+
+
+def _int(d: Dialect, s: str) -> str:
+    return f"CAST({s} AS {'SIGNED' if d.name == 'mysql' else 'integer'})"
+
+
+def _str(d: Dialect, n: str) -> str:
+    return f"CAST({n} AS {d.text_type})"
+
+
+def _lstrip_zeros(d: Dialect, s: str) -> str:
+    return f"TRIM(LEADING '0' FROM {s})" if d.name == "mysql" else f"ltrim({s}, '0')"
+
+
+def _sign(s: str) -> str:
+    return f"CASE WHEN {s} LIKE '-%' THEN '-' ELSE '' END"
+
+
+def _lit(text: str) -> str:
+    return f"'{text}'"
+
+
+def _float_text(t: str, d: Dialect) -> str:
+    """Python's repr of the float whose server text is *t*. Both servers write the shortest digits that read back
+    as the number, as repr does (PostgreSQL but for some past 1e16: _pg_shortest), but not in its form: repr writes
+    1e+16 and 1e-05 yet 1000000000000000.0, 100.0 and 0.0001; PostgreSQL writes 1e+15 (a real: 1e+06), 100 and
+    Infinity, MariaDB 1e15 and 0.00000015."""
+    mantissa, exp = _before(d, t, "e"), _int(d, _after(d, t, "e"))
+    digits = f"REPLACE(REPLACE({mantissa}, '-', ''), '.', '')"
+    n = _length(d, digits)
+    below_one = _cat(d, _lit("0."), f"REPEAT('0', -{exp} - 1)", digits)
+    whole = _cat(d, digits, f"REPEAT('0', {exp} + 1 - {n})", _lit(".0"))
+    pointed = _cat(d, f"LEFT({digits}, {exp} + 1)", _lit("."), _from(d, digits, f"{exp} + 2"))
+    fixed = f"CASE WHEN {exp} < 0 THEN {below_one} WHEN {n} <= {exp} + 1 THEN {whole} ELSE {pointed} END"
+    scientific = _cat(d, mantissa, _lit("e"), f"CASE WHEN {exp} < 0 THEN '-' ELSE '+' END",
+                      _exponent(d, f"ABS({exp})"))
+    # 0.00000015 (MariaDB's text of a number below 1e-4) is 1.5e-07
+    fraction = _after(d, t, ".")
+    significant = _lstrip_zeros(d, fraction)
+    small = _cat(d, _sign(t), _first_and_rest(d, significant), _lit("e-"),
+                 _exponent(d, f"{_length(d, fraction)} - {_length(d, significant)} + 1"))
+    return (f"(CASE WHEN {t} = 'NaN' THEN 'nan' WHEN {t} = 'Infinity' THEN 'inf' WHEN {t} = '-Infinity' THEN '-inf' "
+            f"WHEN {_has(d, t, 'e')} THEN CASE WHEN {exp} BETWEEN -4 AND 15 THEN {_cat(d, _sign(t), fixed)} "
+            f"ELSE {scientific} END "
+            f"WHEN {t} LIKE '0.0000%' OR {t} LIKE '-0.0000%' THEN {small} "
+            f"WHEN {_has(d, t, '.')} THEN {t} ELSE {_cat(d, t, _lit('.0'))} END)")
+
+
+def _exponent(d: Dialect, n: str) -> str:
+    """*n* (not negative) in at least two digits, as repr writes an exponent (1e-05)."""
+    return _cat(d, f"CASE WHEN {n} < 10 THEN '0' ELSE '' END", _str(d, n))
+
+
+def _first_and_rest(d: Dialect, digits: str) -> str:
+    """1.5 of the digits 15, 1 of 1: a mantissa of scientific notation."""
+    rest = _cat(d, _lit("."), _from(d, digits, "2"))
+    return _cat(d, f"LEFT({digits}, 1)", f"CASE WHEN {_length(d, digits)} > 1 THEN {rest} ELSE '' END")
+
+
+def _decimal_text(t: str, d: Dialect) -> str:
+    """str() of the Decimal whose server text is *t*. Both servers write a plain decimal, as str() does, unless
+    the number is below 1e-6 or a zero of more than 6 decimals: str() writes 1E-7 and 0E-10."""
+    fraction = _after(d, t, ".")
+    significant = _lstrip_zeros(d, fraction)
+    zero = _cat(d, _lit("0E-"), _str(d, _length(d, fraction)))
+    other = _cat(d, _first_and_rest(d, significant), _lit("E-"),
+                 _str(d, f"{_length(d, fraction)} - {_length(d, significant)} + 1"))
+    scientific = _cat(d, _sign(t), f"CASE WHEN {significant} = '' THEN {zero} ELSE {other} END")
+    return (f"(CASE WHEN ({t} LIKE '0.000000%' OR {t} LIKE '-0.000000%') "
+            f"AND ({significant} <> '' OR {_length(d, fraction)} > 6) THEN {scientific} ELSE {t} END)")
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------------------------
+def _pg_declared(col: Column) -> str:
+    return col.declared.strip().lower()
+
+
+def _pg_without_equality(col: Column, dialect: Dialect) -> bool:
+    """json and xml have no = and no order: their text is compared (a domain over one is not recognised)."""
+    return dialect.name == "postgres" and _pg_declared(col) in ("json", "xml")
+
+
+_PG_NUMERIC_SPECIAL = re.compile(r"nan|[+-]?inf(?:inity)?", re.IGNORECASE)
+_PG_INFINITY = frozenset({"infinity", "+infinity", "-infinity"})
+_PG_TIME_24 = re.compile(f"24:00(?::00(?:\\.0{{1,6}})?)?(?P<offset>{OFFSET})?")
+# The server's text of a date or timestamp that Python cannot hold (the driver returns that text, shown as it is):
+# BC, or past the year 9999.
+_PG_FAR = re.compile(f"(?P<year>[0-9]{{4,}})-(?P<month>[0-9]{{2}})-(?P<day>[0-9]{{2}})"
+                     f"(?:[ T](?P<time>[0-9:.]+?)(?P<offset>{OFFSET})?)?(?P<bc> BC)?", re.IGNORECASE)
+
+
+def _pg_value(text: str, col: Column):
+    """The operand as bound for a PostgreSQL column: NaN and the infinities of numbers, dates and times beyond
+    Python's (bound as text, which the server reads in the column's type), UTC offsets where the column has them."""
+    k, zoned = col.kind, "with time zone" in _pg_declared(col)
+    if k == "blob":
+        return parse_bytes(text)
+    if k == "float" and text.lower() == "nan":
+        return float("nan")                # the server's NaN equals itself, and sorts after every number
+    if k == "decimal" and _PG_NUMERIC_SPECIAL.fullmatch(text):
+        return decimal.Decimal(text)
+    if k in ("date", "datetime") and text.lower() in _PG_INFINITY:
+        return text.lower()
+    if k == "time":
+        m = _PG_TIME_24.fullmatch(text)
+        if m is not None and (zoned or m.group("offset") is None):
+            return text
+        return parse_time_tz(text) if zoned else _PLAIN
+    if k in ("date", "datetime"):
+        m = _PG_FAR.fullmatch(text)
+        if m is not None and (m.group("bc") or int(m.group("year")) > 9999):
+            return _pg_far(text, m, k, zoned)
+        if k == "datetime" and zoned:
+            return parse_datetime_tz(text)
+    return _PLAIN
+
+
+def _pg_far(text: str, m: re.Match, k: str, zoned: bool) -> str:
+    year = int(m.group("year"))
+    if year == 0 or (m.group("time") is not None and k == "date") or (m.group("offset") and not zoned):
+        raise ValueError(text)
+    # The calendar is Gregorian back to any year; 1 BC is the year 0, a leap year.
+    leap = calendar.isleap(1 - year if m.group("bc") else year)
+    dt.date(2000 if leap else 2001, int(m.group("month")), int(m.group("day")))
+    if m.group("time") is not None:
+        parse_time(m.group("time"))
+    return text
+
+
+# Python's ipaddress writes an IPv4 address inside an IPv6 one in hexadecimal (::ffff:102:304), where the server
+# writes it dotted (::ffff:1.2.3.4) after ::ffff: or ::. (Python 3.13 writes the first dotted too.)
+_IP4_IN_IP6 = [prefix for prefix, example in (("::ffff:", "::ffff:1.2.3.4"), ("::", "::1.2.3.4"))
+               if "." not in str(ipaddress.IPv6Address(example))]
+
+
+def _pg_shown(q: str, col: Column, d: Dialect) -> str:
+    k, declared = col.kind, _pg_declared(col)
+    zoned = "with time zone" in declared
+    if k in ("bool", "int"):
+        return f"CAST({q} AS TEXT)"
+    if k == "float":
+        if declared == "real":
+            return _float_text(f"CAST({q} AS TEXT)", d)   # its own text (widened to a double, 0.1 has 17 digits)
+        t = f"CAST({q} AS TEXT)"
+        return f"(CASE WHEN {_pg_exponent(t)} >= 16 THEN {_pg_shortest(q)} ELSE {_float_text(t, d)} END)"
+    if k == "decimal":
+        return _decimal_text(f"CAST({q} AS TEXT)", d)
+    if k in ("date", "datetime"):
+        # Python's str() of a date or datetime where Python holds it, else the server's text, which the driver
+        # returns instead (infinity, BC, past 9999).
+        if k == "date":
+            text = f"to_char({q}, 'YYYY-MM-DD')"
+        else:
+            text = (f"(to_char({q}, 'YYYY-MM-DD HH24:MI:SS') || "
+                    f"CASE WHEN to_char({q}, 'US') <> '000000' THEN '.' || to_char({q}, 'US') ELSE '' END"
+                    + (f" || {_pg_offset(q)}" if zoned else "") + ")")
+        return (f"(CASE WHEN isfinite({q}) AND extract(year FROM {q}) BETWEEN 1 AND 9999 THEN {text} "
+                f"ELSE CAST({q} AS TEXT) END)")
+    if k == "time":
+        if not zoned:
+            return _pg_time(q)
+        return (f"(CASE WHEN CAST({q} AS time) = CAST('24:00:00' AS time) THEN CAST({q} AS TEXT) "
+                f"ELSE {_pg_time(f'CAST({q} AS time)')} || {_pg_offset(q)} END)")
+    if k == "blob":
+        return (f"('<' || to_char(octet_length({q}), 'FM999,999,999,990') || ' bytes> ' || "
+                f"rtrim(regexp_replace(encode({q}, 'hex'), '(..)', chr(92) || '1 ', 'g'), ' '))")
+    # The type's own text (what the driver returns as str, and str() of its uuids and addresses): not CAST, which
+    # drops a char(n)'s padding and adds an inet's /32. num_nulls: a composite of NULL fields IS NULL.
+    text = f"(CASE WHEN num_nulls({q}) = 0 THEN concat({q}) END)"
+    if declared in ("inet", "cidr") and _IP4_IN_IP6:
+        text = _pg_ip4_in_ip6(text)
+    return text
+
+
+def _pg_exponent(t: str) -> str:
+    """The exponent in a double's text *t*, 0 where it has none (Infinity, 12.5)."""
+    return f"CAST(split_part({t} || 'e0', 'e', 2) AS integer)"
+
+
+def _pg_shortest(q: str) -> str:
+    """repr of a double of 1e16 or more, where the server writes e+16 as repr does, but in 17 digits some integers
+    that repr writes in fewer (5.2990648348713776e+16 is 5.299064834871378e+16): the fewest digits of 15, 16 and
+    17 that read back as the double. (Past 1e16 at most one number of 15 digits, or of 16, is that near it.)"""
+    t = f"CAST({q} AS TEXT)"
+    e = _pg_exponent(t)
+
+    def written(r: str) -> str:        # an integral numeric as repr writes it: 5.299064834871378e+16
+        a = f"CAST(abs({r}) AS TEXT)"
+        digits = f"rtrim({a}, '0')"
+        return (f"({_sign(t)} || left({digits}, 1) || "
+                f"CASE WHEN length({digits}) > 1 THEN '.' || substr({digits}, 2) ELSE '' END || "
+                f"'e+' || CAST(length({a}) - 1 AS TEXT))")
+    r15, r16 = (f"round(CAST({t} AS numeric), {digits - 1} - {e})" for digits in (15, 16))
+    return (f"(CASE WHEN CAST({r15} AS float8) = {q} THEN {written(r15)} "
+            f"WHEN CAST({r16} AS float8) = {q} THEN {written(r16)} ELSE {t} END)")
+
+
+def _pg_time(q: str) -> str:
+    """str() of a time: the server writes .5 for 500 milliseconds, Python .500000."""
+    return (f"(CASE WHEN strpos(CAST({q} AS TEXT), '.') > 0 THEN rpad(CAST({q} AS TEXT), 15, '0') "
+            f"ELSE CAST({q} AS TEXT) END)")
+
+
+def _pg_offset(q: str) -> str:
+    """A UTC offset as Python writes it: +00:00, -12:00, +00:53:28 (the server: +00, -12, +00:53:28)."""
+    z = f"CAST(extract(timezone FROM {q}) AS integer)"
+    return (f"(CASE WHEN {z} < 0 THEN '-' ELSE '+' END || to_char(abs({z}) / 3600, 'FM00') || ':' || "
+            f"to_char(abs({z}) / 60 % 60, 'FM00') || "
+            f"CASE WHEN abs({z}) % 60 <> 0 THEN ':' || to_char(abs({z}) % 60, 'FM00') ELSE '' END)")
+
+
+def _pg_ip4_in_ip6(text: str) -> str:
+    prefixes = "|".join(_IP4_IN_IP6)
+    hexed = ("m[1] || to_hex(CAST(m[2] AS integer) * 256 + CAST(m[3] AS integer)) || ':' || "
+             "to_hex(CAST(m[4] AS integer) * 256 + CAST(m[5] AS integer)) || coalesce(m[6], '')")
+    return (f"(SELECT coalesce({hexed}, {text}) FROM regexp_match({text}, "
+            f"'^({prefixes})([0-9]+)[.]([0-9]+)[.]([0-9]+)[.]([0-9]+)(/[0-9]+){{0,1}}$') AS r(m))")
+
+
+# -- MySQL / MariaDB --------------------------------------------------------------------------------------------------
+MYSQL_TIME_MAX = dt.timedelta(hours=838, minutes=59, seconds=59, microseconds=999999)
+_MYSQL_MOMENT = re.compile("(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})(?:[ T](?P<time>.*))?")
+_MYSQL_BITS = re.compile(r"bit\s*\(\s*([0-9]+)\s*\)")
+
+
+def _mysql_value(text: str, col: Column):
+    """The operand as bound for a MySQL column: unsigned 64-bit integers, TIME's hours past 23 and below zero,
+    dates with zeros in them, bytes (a BIT's as its number, by Dialect.bind), ENUM and SET members (their numbers,
+    as ORDER BY orders them, by Dialect.bind)."""
+    k, declared = col.kind, col.declared.lower()
+    if k == "int" and "unsigned" in declared:
+        return parse_wide_int(text)
+    if k == "blob":
+        return parse_bytes(text)
+    if k == "time":
+        value = parse_duration(text)
+        if abs(value) > MYSQL_TIME_MAX:
+            raise ValueError(text)          # the server would clip it to 838:59:59.999999
+        return show_duration(value)
+    if k in ("date", "datetime"):
+        return _mysql_zero_date(text, k)
+    if k == "bool":
+        try:
+            return parse_bool(text)
+        except ValueError:
+            return parse_int(text)         # a tinyint(1) holds -128 to 127, shown as they are but 0 and 1
+    members = mysql_members(col.declared)
+    if members is not None:
+        return _mysql_member(text, members, declared.startswith("set("))
+    return _PLAIN
+
+
+def _mysql_zero_date(text: str, k: str):
+    """A date with a zero year, month or day (0000-00-00, which the driver returns as its text), else _PLAIN."""
+    m = _MYSQL_MOMENT.fullmatch(text)
+    if m is None:
+        return _PLAIN
+    year, month, day = (int(m.group(g)) for g in ("year", "month", "day"))
+    if year and month and day:
+        return _PLAIN                     # Python's parser reads it (or refuses it)
+    if m.group("time") is not None:
+        if k == "date":
+            raise ValueError(text)
+        parse_time(m.group("time"))
+    if month or day:
+        dt.date(year or 2000, month or 1, day or 1)
+    return text
+
+
+def _mysql_member(text: str, members: list[str], is_set: bool) -> str:
+    """The members named, as declared (their case may differ: the server's collation ignores it)."""
+    def member(name: str) -> str:
+        if name in members:
+            return name
+        found = [m for m in members if m.lower() == name.lower()]
+        if len(found) != 1:
+            raise ValueError(name)
+        return found[0]
+    if not is_set:
+        return "" if text == "" else member(text)          # '': the ENUM's error value, number 0
+    return ",".join(member(name) for name in text.split(",")) if text else ""
+
+
+def _mysql_shown(q: str, col: Column, d: Dialect) -> str:
+    k = col.kind
+    if k == "spatial":
+        return d.order_sql(col, q)        # its WKT, as the grid shows it
+    if k == "bool":
         # MySQL's booleans are tinyint(1): 1 and 0, shown true and false.
         return f"(CASE {q} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE CAST({q} AS CHAR) END)"
-    return f"CAST({q} AS {dialect.text_type})"
+    if k == "int" and col.declared.lower().startswith("year"):
+        return f"CAST({q} + 0 AS CHAR)"   # the driver's int: the year 0 is 0, which the server writes 0000
+    if k == "float":
+        return _float_text(f"CAST({d.value_sql(col, q)} AS CHAR)", d)     # a FLOAT as the double the grid shows
+    if k == "decimal":
+        return _decimal_text(f"CAST({q} AS CHAR)", d)
+    if k == "datetime":
+        # The server writes a DATETIME(6)'s every digit, Python none of a zero fraction, all six of another;
+        # a date with zeros in it comes back from the driver as the server's text.
+        return (f"(CASE WHEN DATE_ADD({q}, INTERVAL 0 DAY) IS NULL THEN CAST({q} AS CHAR) "
+                f"ELSE CONCAT(DATE_FORMAT({q}, '%Y-%m-%d %H:%i:%s'), {_mysql_fraction(q)}) END)")
+    if k == "time":
+        seconds = f"FLOOR(ABS(TIME_TO_SEC({q})))"
+        return (f"CONCAT(IF({q} < 0, '-', ''), {seconds} DIV 3600, ':', LPAD({seconds} DIV 60 MOD 60, 2, '0'), ':', "
+                f"LPAD({seconds} MOD 60, 2, '0'), {_mysql_fraction(q)})")       # show_duration's text
+    if k == "blob":
+        bits = _MYSQL_BITS.match(col.declared.lower())
+        if bits is not None or col.declared.lower().strip() == "bit":
+            # a BIT(n) comes back as its ceil(n / 8) bytes, which HEX() of its number does not pad
+            size = (int(bits.group(1)) if bits else 1) + 7 >> 3
+            hexed, count = f"LPAD(LOWER(HEX({q})), {2 * size}, '0')", f"'{size:,}'"
+        else:
+            hexed, count = f"LOWER(HEX({q}))", f"FORMAT(LENGTH({q}), 0, 'en_US')"
+        spaced = f"TRIM(TRAILING ' ' FROM REGEXP_REPLACE({hexed}, '(..)', CONCAT(CHAR(92 USING utf8mb4), '1 ')))"
+        return f"CONCAT('<', {count}, ' bytes> ', {spaced})"
+    return f"CAST({q} AS CHAR)"
+
+
+def _mysql_fraction(q: str) -> str:
+    return f"IF(MICROSECOND({q}) <> 0, CONCAT('.', LPAD(MICROSECOND({q}), 6, '0')), '')"
 
 
 # == SQLite ==========================================================================================================

@@ -81,6 +81,59 @@ def parse_time(text: str) -> dt.time:
     return dt.time.fromisoformat(text)
 
 
+# Values of the server engines that the parsers above refuse, each in the grid's text of it (storage.filters reads
+# them for the server engines only; SQLite compares these kinds its own way).
+UINT64 = range(0, 2 ** 64)
+OFFSET = r"[+-][0-9]{2}(?::[0-9]{2}(?::[0-9]{2})?)?"     # a UTC offset as Python writes it, or PostgreSQL (+05)
+_DATETIME_TZ_RE = re.compile(f"{_DATE}(?:[ T]{_TIME}(?:{OFFSET})?)?")
+_TIME_TZ_RE = re.compile(f"{_TIME}(?:{OFFSET})?")
+_DURATION_RE = re.compile(r"(-?)([0-9]{1,9}):([0-5][0-9])(?::([0-5][0-9])(?:\.([0-9]{1,6}))?)?")
+_BYTES_RE = re.compile(r"(?:<([0-9][0-9,]*) bytes>)? *(?:0x|\\x)?([0-9a-fA-F ]*)")
+
+
+def parse_wide_int(text: str) -> int:
+    """Decimal digits within 64 bits, signed or unsigned: MySQL's BIGINT UNSIGNED holds up to 2**64 - 1."""
+    if not DIGITS.fullmatch(text) or not (INT64.start <= int(text) < UINT64.stop):
+        raise ValueError(text)
+    return int(text)
+
+
+def parse_datetime_tz(text: str) -> dt.datetime:
+    """parse_datetime, or with a UTC offset (2024-02-29 11:45:01+00:00, as the grid shows a timestamptz)."""
+    if not _DATETIME_TZ_RE.fullmatch(text):
+        raise ValueError(text)
+    return dt.datetime.fromisoformat(text)
+
+
+def parse_time_tz(text: str) -> dt.time:
+    """parse_time, or with a UTC offset (10:00:00+05:30, as the grid shows a timetz)."""
+    if not _TIME_TZ_RE.fullmatch(text):
+        raise ValueError(text)
+    return dt.time.fromisoformat(text)
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """[-]H:MM[:SS[.ffffff]], any number of hours: show_duration's text of a MySQL TIME (05:00 as MySQL writes it
+    too)."""
+    m = _DURATION_RE.fullmatch(text)
+    if m is None:
+        raise ValueError(text)
+    sign, hours, minutes, seconds, fraction = m.groups()
+    value = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0),
+                         microseconds=int((fraction or "").ljust(6, "0")))
+    return -value if sign else value
+
+
+def parse_bytes(text: str) -> bytes:
+    """Hexadecimal bytes, spaced or not, as the grid shows them: "<3 bytes> 00 ff 10" (the count, if given, must be
+    theirs), "00 ff 10", "00ff10", "0x00ff10" or "\\x00ff10"."""
+    m = _BYTES_RE.fullmatch(text)
+    if m is None:
+        raise ValueError(text)
+    value = bytes.fromhex(m.group(2))
+    if m.group(1) is not None and m.group(1) != f"{len(value):,}":
+        raise ValueError(text)
+    return value
 
 
 

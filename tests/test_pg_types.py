@@ -11,7 +11,9 @@ import uuid
 import pytest
 import pytest_twisted
 
+from storage.filters import FilterError, parse_filter
 from storage.paging import Order, View
+from tests.test_server_filters import grid_texts_find_their_rows
 
 # column, its declaration, the declared type as described, the kind, the driver's value is the server's text
 COLUMNS = [
@@ -143,3 +145,52 @@ def test_paging_by_each_type_walks_the_rows_in_the_servers_order(pg_schema, open
                 break
             mark = page.marks[-1]
         assert got == want, f"ORDER BY {name} {order}"
+
+
+# -- the filter language on every type, as the grid shows each value ----------------------------------------------
+# More values, where Python's text of the driver's value is not the server's text of it: fractions of a second
+# (.5 is .500000), UTC offsets (+02 is +02:00), Decimals below 1e-6 (1E-7, 0E-7), floats (1e+15 is
+# 1000000000000000.0, a real's 1e+07 is 10000000.0, 100 is 100.0, Infinity is inf; some doubles past 1e16 have more
+# digits in the server's text), byte counts past 999 (<1,000 bytes>), IPv4 addresses inside IPv6 ones (Python writes
+# ::ffff:1.2.3.4 as ::ffff:102:304), control characters (shown by their pictures), a char(n)'s padding.
+MORE = {
+    5: {"j": "'{\"k\":\n \"v\"}'", "ta": "'{\"a\nb\",c}'", "ts": "'2024-02-29 13:45:01.5'",
+        "tstz": "'2024-02-29 13:45:01.25+02'", "iv": "'3 days'", "num": "0", "numfree": "'0.0000000'",
+        "bt": "decode(repeat('ab', 1000), 'hex')", "ip": "'::ffff:1.2.3.4'", "net": "'::ffff:1.2.3.0/120'",
+        "t": "E'a\\r\\nb\\u001b[0m \\u200b literal → and ⏎'", "vc": "E'tab\\there'", "ch": "'a'",
+        "d": "'10000-01-01'", "tm": "'12:00:00.5'", "ttz": "'10:00:00.25+05:30'", "r": "1e7", "dp": "1e15",
+        "m": "-0.01", "bo": "false", "dom": "5"},
+    6: {"ts": "'0044-03-15 10:00:00 BC'", "tstz": "'infinity'", "numfree": "-0.00000012", "ip": "'::1.2.3.4'",
+        "d": "'infinity'", "ttz": "'24:00:00+05'", "r": "123456", "dp": "100", "bt": "'\\x41'", "t": "'ÇA VA'"},
+    7: {"tstz": "'0044-03-15 10:00:00+00 BC'", "numfree": "1e20", "r": "3.4028235e38", "dp": "-0",
+        "ip": "'2001:db8::1'"},
+    8: {"r": "1e-45", "dp": "5.2990648348713776e16"},
+    9: {"dp": "1e-5", "tstz": "'1900-01-01 00:00:00+00'"},
+}
+
+
+def create_with_more(conn):
+    create(conn)
+    for row_id, values in MORE.items():
+        names, literals = ", ".join(values), ", ".join(values.values())
+        conn.execute(f"INSERT INTO every_type (id, {names}) VALUES ({row_id}, {literals})")
+
+
+@pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize("name", NAMES[1:])
+def test_every_value_is_found_by_the_text_the_grid_shows(pg_schema, opened, name):
+    """`text`, `!text` and `=text` with the grid's text of every value of every type, and comparisons in the
+    server's order. No kind is left out of `=`: json, which has no =, compares its text; a NaN equals NaN on the
+    server. Only json refuses `<` and `>` (it has no order): a clear message instead."""
+    uri, schema, conn = pg_schema
+    create_with_more(conn)
+    db = opened(uri)
+    table = yield db.describe(f"{schema}.every_type")
+    if name == "j":
+        ranks = None
+        with pytest.raises(FilterError, match=r"json values have no order: j takes =, != and text filters"):
+            parse_filter("<1", table.column("j"), db.dialect)
+    else:
+        ranks = dict(conn.execute(f"SELECT id, dense_rank() OVER (ORDER BY {name}) FROM every_type "
+                                  f"WHERE {name} IS NOT NULL").fetchall())
+    yield grid_texts_find_their_rows(db, table, name, ranks)

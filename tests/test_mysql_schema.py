@@ -17,6 +17,7 @@ from storage.filters import parse_filter
 from storage.paging import Order, View
 from tests import mysql_support
 from tests.mysql_support import run
+from tests.test_server_filters import found, grid_texts_find_their_rows
 
 open_mysql = mysql_support.open_mysql            # the fixture
 
@@ -210,3 +211,51 @@ def test_every_type_is_described_and_fetched_as_the_driver_returns_it(mysql_data
         view = View(table, filters=(parse_filter(text, table.column("pt"), db.dialect),))
         page = yield db.fetch(view, None, limit=10)
         assert [r[0] for r in page.rows] == ids, text
+
+
+# -- the filter language on every type, as the grid shows each value ----------------------------------------------
+# More values, where Python's text of PyMySQL's value is not the server's text of it: a zero fraction of a second
+# (the server writes .000000), a TIME's hours below 10 and its fraction (05:00:00.50 is 5:00:00.500000), floats
+# (1e15 is 1000000000000000.0, 100 is 100.0, 0.00000015 is 1.5e-07; a FLOAT as the double it is), Decimals below
+# 1e-6 (1E-7, 0E-10), bytes and BIT (hex, with their count), a YEAR 0 (0000), dates with zeros in them (the
+# driver's text), control characters (shown by their pictures); and unsigned integers past 2**63.
+MORE = [
+    {"id": 3, "f": 123456792, "d": 1e15, "amount": "0.000001", "dec10": "0", "t": "05:00:00.5",
+     "at": "2024-05-01 08:00:00", "stamp": "2024-05-01 08:00:00", "day": "0000-00-00", "e": "", "s": "",
+     "big_u": 2 ** 63, "bits": b"\x00\x01", "bin": b"\x00" * 4, "bl": b"\xab" * 1000, "yr": 0, "flag": 2,
+     "tx": "a\r\nb ⏎ literal", "vc": "tab\there", "j": '{"a":\n1}', "c": "a"},
+    {"id": 4, "f": 0.1, "d": 100.0, "dec10": "-0.0000001", "t": "100:00:00", "at": "0000-00-00 00:00:00",
+     "day": "0044-03-15", "e": "zeta", "s": "x,y,z", "big_u": 0, "yr": 1901, "tiny": 0, "vc": "ÇA VA",
+     "tx": "plain"},
+    {"id": 5, "f": 1e-7, "d": 1.5e-7, "dec10": "0.0000000012", "t": "-00:00:01", "at": "2024-05-01 08:00:00.5"},
+    {"id": 6, "d": 1e16, "t": "00:00:00", "big_u": 9223372036854775807},
+]
+
+
+@pytest_twisted.inlineCallbacks
+@pytest.mark.parametrize("name", [
+    "flag", "tiny", "tiny_u", "small", "medium", "normal", "big", "big_u", "yr", "f", "d", "amount", "dec10", "e", "s",
+    "c", "vc", "vc_bin", "latin", "tx", "ltx", "j", "u", "ip", "day", "at", "stamp", "t", "bin", "vbin", "bl", "bits",
+    "pt", "shape"])
+def test_every_value_is_found_by_the_text_the_grid_shows(mysql_database, open_mysql, name):
+    """`text`, `!text` and `=text` with the grid's text of every value of every type, and comparisons in the
+    server's order (ENUM and SET by their numbers, BIT as a number, TIME past 24 hours and below zero). No kind is
+    left out: each has an =, and an order."""
+    uri, _name, conn = mysql_database
+    run(conn, TYPES)
+    run(conn, "ALTER TABLE every_type ADD COLUMN dec10 decimal(20,10)")
+    for row in VALUES:
+        run(conn, "INSERT INTO every_type VALUES (" + ", ".join(["%s"] * 32)
+            + ", ST_GeomFromText(%s), ST_GeomFromText(%s), NULL)", row)
+    run(conn, "SET SESSION sql_mode = ''")                # zero dates, the ENUM's '' (an operator's table has them)
+    for more in MORE:
+        run(conn, f"INSERT INTO every_type ({', '.join(more)}) VALUES ({', '.join(['%s'] * len(more))})",
+            tuple(more.values()))
+    db = open_mysql(uri)
+    table = yield db.describe("every_type")
+    order = db.dialect.order_sql(table.column(name), f"`{name}`")
+    ranks = dict(run(conn, f"SELECT id, dense_rank() OVER (ORDER BY {order}) FROM every_type "
+                           f"WHERE `{name}` IS NOT NULL"))
+    yield grid_texts_find_their_rows(db, table, name, ranks)
+    if name == "yr":
+        assert (yield found(db, table, "yr", "00")) == []                 # the year 0 is shown 0, not 0000

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import signal
 import sqlite3
 import threading
@@ -32,6 +33,13 @@ class TerminalScreen(urwid.display.raw.Screen):
     def __init__(self, on_hang_up: Callable[[], None]):
         super().__init__()
         self._on_hang_up = on_hang_up
+
+    def _start(self, *args, **kwargs):
+        super()._start(*args, **kwargs)
+        if os.isatty(self._input_fileno() or 0):
+            # ^S and ^Q are the form's keys (^S saves), not XON/XOFF flow control, which would freeze the
+            # output until ^Q. The terminal's own settings come back at stop (urwid saved them at start).
+            self.tty_signal_keys(start="undefined", stop="undefined")
 
     def get_available_raw_input(self) -> list[int]:
         try:

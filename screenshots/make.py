@@ -483,6 +483,64 @@ def bad_filter(t: Pty, ctx) -> None:
     t.wait_for(r"filter not applied")
 
 
+# -- editing -------------------------------------------------------------------------------
+def form(t: Pty, ctx) -> None:
+    open_orders(t, ctx)
+    t.press("j", "j", "e")
+    t.wait_for(r"^edit · orders · row 3")
+    t.press("tab", "ctrl u")                   # status (the focus starts on customer_id, the key is shown only)
+    t.press(*"shipped")                        # letters are text here, not commands
+    t.press("tab", "tab", "ctrl u", *"2024-01-03", "tab")
+    t.wait_for(r"2 changed")
+
+
+def form_error(t: Pty, ctx) -> None:
+    open_orders(t, ctx)
+    t.press("e")
+    t.wait_for(r"^edit · orders · row 1")
+    t.press("x", "tab", "tab", "tab", *"2026-02-30", "tab", "ctrl u", *"12.345")
+    t.press("ctrl s")
+    t.wait_for(r"to correct")
+
+
+def conflict(t: Pty, ctx) -> None:
+    open_orders(t, ctx)
+    t.press("e")
+    t.wait_for(r"^edit · orders · row 1")
+    t.press(*["tab"] * 6, *"gift wrap")       # note
+    demo = ctx["tmp"] / "data" / "rowdesk" / "demo.sqlite"
+    with sqlite3.connect(demo) as db:          # another writer, while the form is open
+        db.execute("UPDATE orders SET status = 'cancelled', note = 'customer called' WHERE id = 1")
+    t.press("ctrl s")
+    t.wait_for(r"^conflict · orders")
+    with sqlite3.connect(demo) as db:
+        db.execute("UPDATE orders SET status = 'new', note = NULL WHERE id = 1")
+
+
+def delete_confirmation(t: Pty, ctx) -> None:
+    open_orders(t, ctx)
+    t.press("m", "m", "m")
+    t.wait_for(r"3 rows marked")
+    t.press("d")
+    t.wait_for(r"Delete 3 rows of orders\?")
+
+
+def journal(t: Pty, ctx) -> None:
+    open_orders(t, ctx)
+    t.press("l", "l", "E", "ctrl u", *"paid", "enter")
+    t.wait_for(r"saved status")
+    t.press("j", "E", "ctrl u", *"returned", "enter")
+    t.wait_for(r"saved status")
+    t.press("J")
+    t.wait_for(r"^journal · \d+ change")
+
+
+def read_only_refusal(t: Pty, ctx) -> None:
+    open_orders(t, ctx)
+    t.press("e")
+    t.wait_for(r"read-only \(")
+
+
 SHOWCASE = """
 CREATE TABLE events (event_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT, raw BLOB, amount NUMERIC(12,2),
                      note TEXT);
@@ -567,6 +625,13 @@ SHOTS = [
     Shot("value-hex", value_hex, args=lambda ctx: [str(ctx["showcase_db"])]),
     Shot("browse-frozen-80x24", frozen_key, size=(80, 24)),
     Shot("record-narrow-44x20", record_narrow, size=(44, 20)),
+    Shot("form", form),
+    Shot("form-error", form_error),
+    Shot("conflict", conflict),
+    Shot("delete-confirmation", delete_confirmation),
+    Shot("journal", journal),
+    Shot("read-only-refusal", read_only_refusal, args=lambda ctx: ["--read-only"]),
+    Shot("form-80x24", form, size=(80, 24)),
     # On the servers of this machine (screenshots/server_shots.py makes their data).
     Shot("tables-postgres", servers.pg_tables, args=lambda ctx: [servers.PG_URI], server="postgres"),
     Shot("browse-postgres", servers.pg_orders_sorted, args=lambda ctx: [servers.PG_URI], server="postgres",

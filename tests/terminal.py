@@ -19,7 +19,9 @@ import pyte
 
 KEYS = {"enter": "\r", "esc": "\x1b", "tab": "\t", "backspace": "\x7f", "up": "\x1b[A", "down": "\x1b[B",
         "right": "\x1b[C", "left": "\x1b[D", "home": "\x1b[H", "end": "\x1b[F", "page up": "\x1b[5~",
-        "page down": "\x1b[6~", "f1": "\x1bOP", "f2": "\x1bOQ", "ctrl c": "\x03"}
+        "page down": "\x1b[6~", "f1": "\x1bOP", "f2": "\x1bOQ", "f4": "\x1bOS", "ctrl c": "\x03",
+        "ctrl s": "\x13", "ctrl u": "\x15", "ctrl n": "\x0e", "ctrl o": "\x0f", "ctrl e": "\x05",
+        "shift tab": "\x1b[Z", "delete": "\x1b[3~"}
 
 
 class Terminal:

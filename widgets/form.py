@@ -150,6 +150,9 @@ class FormView(urwid.WidgetWrap):
                 return True
             return False
         printable = len(key) == 1 and key.isprintable()
+        if key == "ctrl u":                    # as in the prompt: clear the field, to type it afresh
+            self.set_text(self.focus_index, "")
+            return True
         if f.mode == LINES and key in LINE_KEYS:
             if f.state != VALUE:
                 return False

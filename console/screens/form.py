@@ -271,6 +271,7 @@ class FormScreen(Screen):
                 problems.append(i)
         if problems:
             self.view.focus_on(problems[0])
+            self.app.update_status()
             n = len(problems)
             self.app.message(f"{n} field{'s' if n > 1 else ''} to correct ({self.fields[problems[0]].name}: "
                              f"{self.fields[problems[0]].error}); nothing was saved", error=True)

@@ -17,6 +17,7 @@ from widgets.cells import NULL_TEXT, fit, one_line
 from widgets.statusbar import Part
 
 PAGE = 200
+FOCUSED = {None: "row focus", "type": "row focus", "field": "row focus", "warn": "row focus"}
 STATES = {"committed": "", "unknown": "outcome unknown", "pending": "pending", "not_applied": "not applied",
           "unknown_changed": "changed since"}
 
@@ -71,7 +72,7 @@ class JournalScreen(ScrollingScreen):
         self.entries = []
         self.walker = urwid.SimpleFocusListWalker([])
         self.listbox = urwid.ListBox(self.walker)
-        self.widget = urwid.AttrMap(self.listbox, "row", focus_map={None: "row focus"})
+        self.widget = self.listbox
         self._reading = None
         self.error = ""
         self.read()
@@ -89,7 +90,7 @@ class JournalScreen(ScrollingScreen):
         def got(entries):
             self._reading = None
             self.entries = entries
-            self.walker[:] = [urwid.AttrMap(_Line(e), "row", "row focus") for e in entries]
+            self.walker[:] = [urwid.AttrMap(_Line(e), "row", FOCUSED) for e in entries]
             if entries:
                 self.walker.set_focus(0)
             self.app.update_status()

@@ -87,8 +87,7 @@ class BrowseModel:
 
     # -- rows as storage writes them (storage.edits.Row: the values and the hidden row id) ---------------
     def _hidden_of(self, mark: tuple):
-        identity = self.table.identity
-        return mark[-1] if identity.hidden is not None and not identity.columns else None
+        return mark[-1] if self.table.identity.hidden is not None else None
 
     def is_marked(self, index: int) -> bool:
         return bool(self.marked) and self.edit_row(index) in self.marked

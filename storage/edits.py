@@ -25,7 +25,7 @@ from storage.schema import Table
 @dataclass(frozen=True)
 class Row:
     """One row as read: the value of every visible column, in the table's column order, and the hidden row id
-    when the table is identified by one."""
+    when the table has one (SQLite's rowid)."""
     values: tuple
     hidden: object = None
 
@@ -59,7 +59,9 @@ def same(a, b) -> bool:
 
 
 def same_row(a: Row, b: Row) -> bool:
-    return a.hidden == b.hidden and all(same(x, y) for x, y in zip(a.values, b.values, strict=True))
+    # The hidden row id, where both know it: a row rebuilt from the journal of a keyed table has none.
+    hidden = a.hidden is None or b.hidden is None or a.hidden == b.hidden
+    return hidden and all(same(x, y) for x, y in zip(a.values, b.values, strict=True))
 
 
 class Rows:
@@ -72,9 +74,12 @@ class Rows:
         t = table
         self.name = self.d.table(t.schema, t.name)
         cols = [self.d.value_sql(c, self.d.quote(c.name)) for c in t.columns]
+        # Identified by the hidden row id when there is no key; read with it whenever the table has one (paging
+        # marks carry it: a row read here takes its place in the grid).
         self.hidden = t.identity.hidden if not t.identity.columns else None
-        if self.hidden is not None:
-            cols.append(self.hidden)
+        self.hidden_sql = t.identity.hidden
+        if self.hidden_sql is not None:
+            cols.append(self.hidden_sql)
         self.select = f"SELECT {', '.join(cols)} FROM {self.name}"
         self.key_columns = t.identity.columns
 
@@ -93,7 +98,7 @@ class Rows:
 
     def _row(self, values: Sequence) -> Row:
         n = len(self.table.columns)
-        return Row(tuple(values[:n]), values[n] if self.hidden is not None else None)
+        return Row(tuple(values[:n]), values[n] if self.hidden_sql is not None else None)
 
     # -- statements --------------------------------------------------------------------------------------------
     def read(self, run: Callable, key: tuple, *, lock: bool) -> Row | None:

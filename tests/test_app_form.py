@@ -215,3 +215,42 @@ async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
     h.press("q")
     await h.wait_for(r"^items · row 1 of", where="status")
     await h.wait_for(r"│lamp")                             # the grid read its rows again
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_megabyte_paste_fills_the_field_says_so_and_writes_nothing(harness, shop):
+    import time
+    h = await opened(harness, shop)
+    h.press("e")
+    await h.wait_for(r"^edit · items", where="status")
+    h.press(*["tab"] * 4)                               # note (NULL): typing starts a value
+    started = time.monotonic()
+    h.press(*("x" * 20_000))                            # a paste far longer than a field takes
+    took = time.monotonic() - started
+    await h.wait_for(r"note: full: a field takes 8,192 characters", where="message")
+    assert took < 10, f"{took:.1f} s for the paste"
+    assert rows(shop)[0][5] is None                     # nothing written until ^S
+    form = h.app.top
+    assert len(form.fields[5].text) == 8192
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_foreign_key_is_picked_from_the_rows_it_refers_to(harness, shop):
+    h = await opened(harness, shop, "parts")
+    h.press("e")
+    await h.wait_for(r"^edit · parts", where="status")
+    assert "a key of items · ^O picks" not in h.text          # item is part of the key: shown, not edited
+    h.press("esc")
+    await h.wait_for(r"^parts · row 1", where="status")
+    h.press("n")
+    await h.wait_for(r"^new row · parts", where="status")
+    assert "a key of items · ^O picks" in h.text
+    h.press("ctrl o")
+    await h.wait_for(r"items\.id · type to narrow")
+    assert "lamp" in h.text and "kettle" in h.text             # a readable label beside each key
+    h.type("kett")
+    h.press("enter")
+    await h.wait_for(r"^new row · parts · 1 changed", where="status")
+    h.press("tab", "2", "ctrl s")
+    await h.wait_for(r"^inserted", where="message")
+    assert rows(shop, "SELECT item, n, what FROM parts ORDER BY item, n") == [(2, 1, "lid"), (2, 2, None)]

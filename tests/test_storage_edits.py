@@ -103,7 +103,7 @@ def shown(db, place, table="items"):
     """(the table, its rows as the grid has them: values and the hidden row id from the page's marks)."""
     t = yield db.describe(name_of(place, table))
     page = yield db.fetch(View(t), None, limit=100)
-    hidden = t.identity.hidden is not None and not t.identity.columns
+    hidden = t.identity.hidden is not None
     return t, [Row(tuple(r), m[-1] if hidden else None) for r, m in zip(page.rows, page.marks, strict=True)]
 
 

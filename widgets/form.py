@@ -20,6 +20,9 @@ LABEL_WIDTH = 26
 TEXT, LINES, TOGGLE, FIXED = "text", "lines", "toggle", "fixed"     # how a field is edited
 VALUE, NULL, DEFAULT = "value", "null", "default"                    # what a field holds
 EDIT_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end"})
+# A field holds this much typed text at most: every key costs a copy of the text (urwid's Edit), so a
+# pasted megabyte would freeze the interface; a longer value goes through $EDITOR (the screen's ^E).
+MAX_TYPED = 8 * 1024
 LINE_KEYS = frozenset({"enter", "up", "down"})                       # a multi-line field's own, inside it
 
 
@@ -164,6 +167,11 @@ class FormView(urwid.WidgetWrap):
                 return False
             f.state, f.text = VALUE, ""        # typing into NULL or (default) starts a value
             row.edit.set_edit_text("")
+        if printable and len(row.edit.edit_text) >= MAX_TYPED:
+            if not f.error:
+                self.set_error(self.focus_index, f"full: a field takes {MAX_TYPED:,} characters typed or pasted; "
+                                                 "the rest was not taken (^E edits a longer value in $EDITOR)")
+            return True
         return row.edit.keypress((self.value_width,), key) is None
 
     def _edited(self, row: _Row) -> None:

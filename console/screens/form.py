@@ -26,6 +26,7 @@ from storage.writes import OutcomeUnknown
 from widgets.form import DEFAULT, FIXED, LINES, NULL, TEXT, TOGGLE, VALUE, Field, FormView
 from widgets.statusbar import Part
 
+PICK_ROWS = 500         # rows of a referenced table offered by ^O (the key of any other can be typed)
 LONG = 8 * 1024          # longer values are edited in $EDITOR only (a terminal field is no place for them)
 HINTS = {"int": "a whole number", "float": "a number", "decimal": "a number", "date": "YYYY-MM-DD",
          "datetime": "YYYY-MM-DD HH:MM[:SS][±HH:MM]", "time": "HH:MM[:SS]", "json": "JSON",
@@ -49,6 +50,8 @@ def field_for(col, value, *, inserting: bool, engine: str) -> Field:
     choices = values.members(col)
     if choices is not None:
         hint = "one of " + ", ".join(choices[:8]) + ("…" if len(choices) > 8 else "") + " · ^O picks"
+    elif col.references:
+        hint = (hint + " · " if hint else "") + f"a key of {col.references[0]} · ^O picks"
     if col.nullable:
         hint = (hint + " · " if hint else "") + "^N: NULL"
     if col.generated:
@@ -124,8 +127,12 @@ class FormScreen(Screen):
         return "saving"
 
     def edit_key(self, key: str) -> bool:
+        f = self.view.focused
+        had = f.error if f is not None else ""
         taken = self.view.edit_key(key)
         if taken:
+            if f is not None and f.error and (f.error != had or f.error.startswith("full:")):
+                self.app.message(f"{f.name}: {f.error}", error=True)     # a long field's note may be off screen
             self.app.update_status()
         return taken
 
@@ -176,21 +183,55 @@ class FormScreen(Screen):
         self.app.update_status()
 
     def cmd_pick(self):
-        """^O: pick the field's value from the values its column takes."""
+        """^O: pick the field's value from the values its column takes, or from the rows its foreign key
+        refers to (each with a readable label)."""
         i = self.view.focus_index
-        f = self.fields[i]
-        if not f.choices or not f.editable:
-            self.app.message(f"{f.name}: nothing to pick from (type the value)", error=True)
+        f, col = self.fields[i], self.table.columns[i]
+        if not f.editable:
+            self.app.message(f"{f.name} cannot be changed here", error=True)
             return
+        if f.choices:
+            self._picker(i, f"{f.name}", [(c, "", c) for c in f.choices])
+        elif col.references:
+            self._pick_referenced(i, *col.references)
+        else:
+            self.app.message(f"{f.name}: nothing to pick from (type the value)", error=True)
+
+    def _picker(self, i: int, title: str, items) -> None:
         from widgets.overlays import Picker
 
         def picked(value):
             self.app.close_overlay()
             self.view.set_text(i, value)
             self.app.update_status()
-        items = [(c, "", c) for c in f.choices]
-        self.app.open_overlay(Picker(f"{f.name} · type to narrow · Enter picks · Esc closes", items, picked,
+        self.app.open_overlay(Picker(f"{title} · type to narrow · Enter picks · Esc closes", items, picked,
                                      self.app.close_overlay))
+
+    def _pick_referenced(self, i: int, table_name: str, column: str) -> None:
+        from storage.paging import View
+        db = self.app.db
+        d = db.describe(table_name)
+
+        def described(ref):
+            rows = db.fetch(View(ref), None, limit=PICK_ROWS)
+            rows.addCallbacks(self.app.deliver(lambda page: self._offer(i, ref, column, page)),
+                              self.app.failed(f"reading {table_name}"))
+        d.addCallbacks(self.app.deliver(described), self.app.failed(f"reading {table_name}"))
+        self.app.message(f"reading {table_name}…")
+
+    def _offer(self, i: int, ref, column: str, page) -> None:
+        if self.app.top is not self:
+            return
+        at = ref.column_names.index(column)
+        labels = [n for n, c in enumerate(ref.columns) if c.kind == "text" and n != at][:2]
+        items = []
+        for row in page.rows:
+            key = _text(ref.columns[at], row[at])
+            label = " · ".join(_text(ref.columns[n], row[n]) for n in labels if row[n] is not None)
+            items.append((key, label[:60], key))
+        more = "" if page.reached_end else f" (its first {len(items):,} rows; type a key for the others)"
+        self.app.message("")
+        self._picker(i, f"{ref.display}.{column}{more}", items)
 
     def cmd_external_editor(self):
         """^E: the focused field's value in $EDITOR (VISUAL, EDITOR, else vi); saved back when the editor ends."""

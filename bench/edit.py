@@ -664,6 +664,19 @@ def bench_engine(engine: Engine, args) -> tuple[dict, dict]:
     return figs, {"runs": runs, "problems": problems}
 
 
+def checks_line(runs: list[dict]) -> str:
+    """What was checked besides the times: ^S as the terminal came, the journal, the database."""
+    firsts = [p for r in runs for p in r["ui"].get("presses", []) if "ctrl_s_delivered" in p]
+    journals = [r["ui"].get("journal") or {} for r in runs]
+    held = [r["ui"].get("in_database") or {} for r in runs]
+    saves = [sum(1 for p in r["ui"].get("presses", []) if p.get("save") is not None) for r in runs]
+    return (f"checks: ctrl s reached the app with the terminal as it came in "
+            f"{sum(p['ctrl_s_delivered'] for p in firsts)}/{len(firsts)} processes; journal entries committed per "
+            f"process {[j.get('states', {}).get('committed', 0) for j in journals]} for {saves} saves; the database "
+            f"held the value the grid showed in {sum(h.get('checked', 0) - len(h.get('wrong', [])) for h in held)}"
+            f"/{sum(saves)} saves")
+
+
 def bench_main(argv=None) -> int:
     sys.path.insert(0, str(HERE))
     import browse  # noqa: F401  (re-runs this script under tuibench's Python when needed)
@@ -714,6 +727,7 @@ def bench_main(argv=None) -> int:
                   f"check {ip['ip_plain']['median']:.3f} ms, per rep the difference "
                   + ", ".join(f"{v:.3f}" for v in figs["check"].samples)
                   + f" ms; the locked re-read + compare alone {ip['ip_inner']['median']:.3f} ms")
+        print(checks_line(result["runs"]))
         for problem in result["problems"]:
             print(f"!! {problem}")
         print(f"{engine.name}: {len(failed)} target(s) not met" + (": " + "; ".join(failed) if failed else ""))

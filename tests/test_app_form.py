@@ -254,3 +254,24 @@ async def test_a_foreign_key_is_picked_from_the_rows_it_refers_to(harness, shop)
     h.press("tab", "2", "ctrl s")
     await h.wait_for(r"^inserted", where="message")
     assert rows(shop, "SELECT item, n, what FROM parts ORDER BY item, n") == [(2, 1, "lid"), (2, 2, None)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_lock_held_by_another_writer_keeps_the_form_and_a_retry_saves(harness, shop):
+    h = await opened(harness, shop)
+    h.db.backend.lock_wait = 0.5
+    h.press("e")
+    await h.wait_for(r"^edit · items", where="status")
+    h.type("!")
+    other = sqlite3.connect(shop, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")                   # another writer holds the database
+    try:
+        h.press("ctrl s")
+        await h.wait_for(r"holds the row locked .*nothing was written · \^S tries again", where="message")
+        assert h.app.top.name == "form" and "lamp!" in h.text         # the form stays, with the input
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    h.press("ctrl s")
+    await h.wait_for(r"^saved", where="message")
+    assert rows(shop)[0][1] == "lamp!"

@@ -144,8 +144,10 @@ def test_an_option_file_others_may_write_is_not_read(mysql_user, tmp_path):
                  env={"HOME": str(tmp_path)})
     try:
         t.wait_for(rf"password for {user}@127\.0\.0\.1:")        # as if there were no file
-        t.press("ctrl c")
-        t.wait_exit()
+        for _ in range(3):                                          # three empty answers: refused, exit 1
+            t.press("enter")
+            t.settle(0.3)
+        assert t.wait_exit(timeout=20) == 1
     finally:
         t.close()
 

@@ -157,7 +157,7 @@ def test_the_connect_timeout_covers_a_server_that_never_answers(backend):
         assert done, "the connection attempt hung"
         assert isinstance(done[0], pymysql.err.OperationalError)
         assert b.describe_error(done[0]) == f"MySQL at 127.0.0.1:{port}: no answer before the connect timeout"
-        assert b.classify(done[0]) is ErrorKind.OTHER        # no connection was lost: nothing to read again
+        assert b.classify(done[0]) is ErrorKind.UNREACHABLE  # not CONNECTION_LOST: nothing to read again
     finally:
         silent.close()
 
@@ -285,7 +285,7 @@ def test_a_server_that_is_not_there(backend):
     error = _error_of(b.checkout)
     assert b.describe_error(error) == (f"MySQL at 127.0.0.1:{port}: connection refused "
                                        "(is the server running and listening on that port?)")
-    assert b.classify(error) is ErrorKind.OTHER
+    assert b.classify(error) is ErrorKind.UNREACHABLE
 
 
 def test_a_host_that_does_not_exist(backend):

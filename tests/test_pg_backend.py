@@ -56,7 +56,7 @@ def test_a_failed_connect_never_shows_the_password(pg_schema):
     assert "connection refused" in text and "127.0.0.1:1" in text
     chain = [error, error.__cause__]
     assert SECRET not in text + "".join(repr(e) + str(e) for e in chain)
-    assert backend.classify(error) is ErrorKind.OTHER      # not CONNECTION_LOST: no second connect attempt
+    assert backend.classify(error) is ErrorKind.UNREACHABLE    # not CONNECTION_LOST: no second connect attempt
 
 
 @pytest_twisted.inlineCallbacks

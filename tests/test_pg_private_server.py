@@ -78,3 +78,33 @@ def test_a_server_restarted_mid_session(private_server, opened):
     # The connections of before the restart are dead: the next read takes a new one, without a word.
     assert (yield db.worker.submit("read", lambda job: db._query(job, "SELECT 1"))) == [(1,)]
     assert not set(pooled_pids(db)) & set(before)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_save_while_the_server_is_down_writes_nothing_and_a_retry_after_the_restart_saves(
+        private_server, harness):
+    import psycopg
+
+    from tests.test_app_browse import open_table
+    with psycopg.connect(private_server.uri(PASSWORD), autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS kv (k int PRIMARY KEY, v text)")
+        conn.execute("DELETE FROM kv")
+        conn.execute("INSERT INTO kv VALUES (1, 'one')")
+    h = harness(private_server.uri(PASSWORD))
+    await open_table(h, "public.kv")
+    await h.wait_for(r"public\.kv · row 1 of 1", where="status")
+    h.press("e")
+    await h.wait_for(r"^edit · public\.kv", where="status")
+    h.type("!")
+    private_server.pg_ctl("-m", "fast", "stop")
+    try:
+        h.press("ctrl s")
+        await h.wait_for(r"^the server cannot be reached \(PostgreSQL at .*connection refused", where="message",
+                         timeout=20)
+        assert h.app.top.name == "form" and "one!" in h.text
+    finally:
+        private_server.pg_ctl("start")
+    h.press("ctrl s")
+    await h.wait_for(r"^saved", where="message", timeout=20)
+    with psycopg.connect(private_server.uri(PASSWORD)) as conn:
+        assert conn.execute("SELECT v FROM kv").fetchall() == [("one!",)]

@@ -376,6 +376,9 @@ class FormScreen(Screen):
         if kind is ErrorKind.LOCK_TIMEOUT:
             self.app.message(f"another session holds the row locked ({words}); nothing was written · ^S tries "
                              "again", error=True)
+        elif kind is ErrorKind.UNREACHABLE:
+            self.app.message(f"the server cannot be reached ({words}): nothing was written · ^S tries again",
+                             error=True)
         elif kind is ErrorKind.CONNECTION_LOST:
             self.app.message(f"the connection was lost before the change was committed: nothing was written "
                              f"({words}) · ^S tries again", error=True)

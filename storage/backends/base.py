@@ -28,6 +28,7 @@ class ErrorKind(enum.Enum):
     CONSTRAINT = "constraint"                # a key, foreign key, check or NOT NULL refused a write
     LOCK_TIMEOUT = "lock timeout"            # another session holds a lock longer than we wait
     READ_ONLY = "read-only"                  # the database or the session refuses writes
+    UNREACHABLE = "unreachable"              # a new connection could not be made (down, refused, no answer)
     OTHER = "other"
 
 

@@ -74,8 +74,8 @@ def classify(error: BaseException) -> ErrorKind:
         kind = ErrorKind.CONNECTION_LOST           # PyMySQL's "the socket is gone": InterfaceError(0, '')
     else:
         kind = _KIND_OF.get(error_code(error), ErrorKind.OTHER)
-    if kind is ErrorKind.CONNECTION_LOST and getattr(error, CONNECTING, False):
-        return ErrorKind.OTHER
+    if getattr(error, CONNECTING, False) and (kind is ErrorKind.CONNECTION_LOST or error_code(error) in CANNOT_CONNECT):
+        return ErrorKind.UNREACHABLE             # no server answered (not one that said no)
     return kind
 
 
@@ -103,8 +103,7 @@ def describe(error: BaseException, target) -> str:
     where = f"MySQL at {target.host}:{target.port}"
     user = target.user or "(default user)"
     kind = classify(error)
-    if code in CANNOT_CONNECT or (getattr(error, CONNECTING, False) and kind is ErrorKind.OTHER and (
-            code in _KINDS[ErrorKind.CONNECTION_LOST] or isinstance(error, pymysql.err.InterfaceError))):
+    if code in CANNOT_CONNECT or kind is ErrorKind.UNREACHABLE:
         return f"{where}: {_cannot_connect(message)}"
     if kind is ErrorKind.AUTHENTICATION:
         return f"{where}: login refused for user {user!r}: wrong password, or no such user ({message})"

@@ -59,11 +59,18 @@ def sqlstate(error: BaseException) -> str | None:
     return driver.sqlstate if driver is not None else None
 
 
+# A connect that found no server to talk to (as opposed to one that said no: a missing database, a full server).
+_UNREACHABLE = re.compile(r"Connection refused|could not translate host name|timeout expired|No route to host|"
+                          r"Network is unreachable|server closed the connection unexpectedly", re.IGNORECASE)
+
+
 def classify(error: BaseException) -> ErrorKind:
     if isinstance(error, ConnectFailed):
         # Not CONNECTION_LOST: a read is run again after that, and a host that does not answer would be
         # waited for twice.
-        return ErrorKind.AUTHENTICATION if _AUTHENTICATION.search(str(error)) else ErrorKind.OTHER
+        if _AUTHENTICATION.search(str(error)):
+            return ErrorKind.AUTHENTICATION
+        return ErrorKind.UNREACHABLE if _UNREACHABLE.search(str(error)) else ErrorKind.OTHER
     state = sqlstate(error)
     if state is not None:
         return _BY_STATE.get(state) or _BY_CLASS.get(state[:2], ErrorKind.OTHER)

@@ -292,3 +292,13 @@ def make_mysql():
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         conn.close()
+
+
+def made(name: str, tmp_path_factory):
+    """The data set on engine *name*, for a module-scoped fixture: yields it, drops it afterwards."""
+    if name == "sqlite":
+        yield make_sqlite(tmp_path_factory.mktemp("engines"))
+        return
+    server = make_postgres() if name == "postgres" else make_mysql()
+    yield next(server)
+    server.close()

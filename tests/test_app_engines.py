@@ -25,13 +25,8 @@ TABLES = [("AuditLog", "table", f"{data.AUDIT}"), ("BigOrders", "view", "not cou
 
 @pytest.fixture(scope="module", params=data.ENGINES)
 def engine(request, tmp_path_factory):
-    """The data set on one engine, made once per module."""
-    if request.param == "sqlite":
-        yield data.make_sqlite(tmp_path_factory.mktemp("engines"))
-        return
-    made = data.make_postgres() if request.param == "postgres" else data.make_mysql()
-    yield next(made)
-    made.close()
+    """The data set on one engine, made once per module (this module's own: its tests may change it)."""
+    yield from data.made(request.param, tmp_path_factory)
 
 
 def engines(**defects: str) -> list:

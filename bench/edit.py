@@ -297,6 +297,8 @@ def figures(rows: int):
         Figure("ip_public", "(info) in-process Database.write + read_row (no check)", "ms", None),
         Figure("ip_journal", "(info) in-process update_row with the journal (as the app saves)", "ms", None),
         Figure("neighbours", "(info) CPU of other processes during the rep (% of 1 core)", "%", None),
+        Figure("server_cpu", "(info) CPU of the database server during the rep (% of 1 core; all its clients)",
+               "%", None),
     ]
     return {f.key: f for f in figs}
 
@@ -618,6 +620,8 @@ def bench_engine(engine: Engine, args) -> tuple[dict, dict]:
     import servers
 
     figs = figures(engine.rows)
+    if engine.key == "sqlite":
+        del figs["server_cpu"]
     span = 2 * args.saves + 1
     ids = sorted(set(range(1, max(PROBE_ROWS, span) + 1)) | set(range(engine.rows - span + 1, engine.rows + 1)))
     print(f"\n== {engine.name}: rowdesk '{engine.shown}', table {engine.table} ({engine.rows:,} rows)", flush=True)
@@ -630,6 +634,7 @@ def bench_engine(engine: Engine, args) -> tuple[dict, dict]:
     try:
         for rep in range(1, args.reps + 1):
             rep_t0, (rep_cpu0, _) = time.perf_counter(), watch.snapshot()
+            server_cpu0 = watch.server_seconds() if engine.key != "sqlite" else 0.0
             print(f"rep {rep}/{args.reps}: saves in the app…", end="", flush=True)
             ui = scenario(engine, originals.values, rep, args)
             problems += in_database(engine, ui, rep)
@@ -657,6 +662,8 @@ def bench_engine(engine: Engine, args) -> tuple[dict, dict]:
                 problems.append(f"rep {rep}: the journal holds {j.get('states')} after {saves} saves")
             collect(figs, ui, probe)
             browse.neighbours_during(watch, figs, rep_t0, rep_cpu0)
+            if engine.key != "sqlite":
+                figs["server_cpu"].add(100.0 * (watch.server_seconds() - server_cpu0) / (time.perf_counter() - rep_t0))
             runs.append({"rep": rep, "ui": ui, "probe": probe, "restored": restored})
     finally:
         watch.stop()

@@ -378,8 +378,10 @@ class BrowseScreen(Screen):
                     return None
                 return self.app.failed(f"saving {col.name}")(failure)
             d.addCallbacks(self.app.deliver(saved), self.app.deliver(failed))
-        hint = "NULL: use the form (e)" if f.state == "null" else f.hint
-        self.app.ask(f"{col.name} = ", "" if f.state == "null" else f.text, on_done=done).set_hint(hint)
+        from console.screens.form import HINTS
+        expects = HINTS.get(col.kind, "")               # the form's keys (^N, ^O) are the form's: not named here
+        caption = f"{col.name} ({expects}) = " if expects else f"{col.name} = "
+        self.app.ask(caption, "" if f.state == "null" else f.text, on_done=done)
 
     def cmd_mark(self):
         if self._ready() and self.model.rows:

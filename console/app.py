@@ -239,6 +239,10 @@ class App:
                 self.status.set_busy(self._busy_label())
 
     def message(self, text: str, *, error: bool = False) -> None:
+        """Say *text* in the message line; while a prompt is open (it has the keys), in its hint instead."""
+        if self.prompt is not None:
+            self.prompt.set_hint(mask_secrets(text))
+            return
         self.status.message(mask_secrets(text), error=error)
 
     # -- keys ----------------------------------------------------------------------
@@ -311,7 +315,8 @@ class App:
             self.run_command(name)
         elif kind == "table":
             self.go_to("tables")
-            self.top.command_open_table(name)
+            if self.top.name == "tables":        # else a screen on the way asked first, or refused
+                self.top.command_open_table(name)
 
     def go_to(self, name: str) -> None:
         """Bring the screen *name* to the top: back to it if open, else open it."""
@@ -319,6 +324,11 @@ class App:
             if s.name == name:
                 if len(self.stack) > i + 1 and self.top.close_requested(lambda: self.go_to(name)):
                     return                      # the top screen asks first (unsaved changes)
+                unsaved = [x for x in self.stack[i + 1:-1] if x.has_unsaved()]
+                if unsaved:                     # under the top one: it cannot ask from there
+                    self.message(f"{unsaved[-1].title} has unsaved changes: go back to it (q) to save or discard "
+                                 "them first", error=True)
+                    return
                 while len(self.stack) > i + 1:
                     self.stack.pop().on_close()
                 self._show_top()
@@ -337,6 +347,8 @@ class App:
             self.quit()
 
     def cmd_escape(self) -> None:
+        if self.top.escape():
+            return
         if self.top.cancel_work():
             self.message("cancelled")
         elif len(self.stack) > 1:

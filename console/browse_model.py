@@ -110,6 +110,10 @@ class BrowseModel:
     def replace_row(self, index: int, row: Row) -> None:
         """Row *index* is now *row* (saved, or read again): shown in place, with its new boundary."""
         full = row.values + ((row.hidden,) if row.hidden is not None else ())
+        old = self.edit_row(index)
+        if old in self.marked:                     # a marked row stays marked as it now is
+            self.marked.discard(old)
+            self.marked.add(row)
         self.rows[index] = row.values
         self.marks[index] = paging.Plan(self.view, self.db.dialect).mark(full)
         self.base += len(self.rows) + KEEP          # the grid lays the window out afresh

@@ -47,6 +47,7 @@ class Database:
         self._tables: dict[str, Table] = {}
         self._entries: dict[str, TableEntry] = {}          # by display name, from the last catalogue read
         self._describe_lock = threading.Lock()
+        self._undo_lock = threading.Lock()
         self.models: dict[str, type] = {}
         # Called on the reactor thread with one line for the operator about what storage did on its own
         # (a connection the server dropped, made again).
@@ -253,12 +254,15 @@ class Database:
                    undoes: int | None = None) -> edits.Row:
         """Write *changes* (column -> value) to the row shown as *mine*; the row as it now is. edits.Conflict
         when it no longer holds *mine*; writes.OutcomeUnknown when the connection died during COMMIT."""
-        def journal_of(rows, after):
-            if edits.same_row(after, mine):
-                return []                                       # nothing was written
-            return [("update", rows.key(after), self._named(table, mine), self._named(table, after))]
-        return self._edit(job, table, lambda rows, run: rows.update(run, mine, changes), journal_of,
-                          undoes=undoes)
+        if not any(not edits.same(v, mine.get(table, n)) for n, v in changes.items()):
+            # Nothing to write: no transaction, no journal entry (someone else's change since is not ours).
+            now = self.read_row.in_thread(self, job, table, self.row_key(table, mine))
+            if now is None:
+                raise edits.Conflict(table, mine, None)
+            return now
+        return self._edit(job, table, lambda rows, run: rows.update(run, mine, changes),
+                          lambda rows, after: [("update", rows.key(after), self._named(table, mine),
+                                                self._named(table, after))], undoes=undoes)
 
     @threaded("insert a row")
     def insert_row(self, job: Job, table: Table, values: dict, *, undoes: int | None = None) -> edits.Row:
@@ -286,6 +290,13 @@ class Database:
     def undo(self, job: Job, entry) -> object:
         """Undo the journal's *entry* with the same check as any edit: refused (edits.Conflict) when the row
         no longer holds what the change left. Journaled itself, as the undo of *entry*."""
+        with self._undo_lock:              # one undo at a time: two of one change must not both pass the check
+            return self._undo(job, entry.id)
+
+    def _undo(self, job: Job, entry_id: int):
+        entry = self.journal.get(entry_id) if self.journal is not None else None     # as it is now, not as shown
+        if entry is None:
+            raise edits.Unwritable(f"change {entry_id} is not in the journal")
         if entry.undone_by is not None:
             raise edits.Unwritable(f"change {entry.id} was undone already (by change {entry.undone_by})")
         if entry.state != "committed":

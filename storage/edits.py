@@ -144,7 +144,11 @@ class Rows:
         names = list(values)
         cols = ", ".join(self.d.quote(n) for n in names)
         marks = ", ".join("?" for _ in names)
-        sql = (f"INSERT INTO {self.name} ({cols}) VALUES ({marks})" if names
+        # A key PostgreSQL numbers itself (an identity column) given a value on purpose: an undone delete
+        # puts the row back with the key it had, which rows elsewhere may refer to.
+        overriding = " OVERRIDING SYSTEM VALUE" if self.d.name == "postgres" and any(
+            self.table.column(n).autoincrement for n in names) else ""
+        sql = (f"INSERT INTO {self.name} ({cols}){overriding} VALUES ({marks})" if names
                else f"INSERT INTO {self.name} DEFAULT VALUES" if self.d.name != "mysql"
                else f"INSERT INTO {self.name} () VALUES ()")
         key = self._key_of_new(run, sql, tuple(values.values()), values)
@@ -165,7 +169,9 @@ class Rows:
             return (result.lastrowid,)
         if not missing:
             return tuple(values[k] for k in self.key_columns)
-        generated = result.lastrowid if len(missing) == 1 else None
+        # AUTO_INCREMENT's value is the new row's key only where the one missing key column is that column.
+        numbered = len(missing) == 1 and self.table.column(missing[0]).autoincrement
+        generated = result.lastrowid if numbered else None
         if not generated:
             raise Unwritable(f"{self.table.display}: the database gave the new row no key that can be read back: "
                              f"give {', '.join(missing)} a value; nothing was written")

@@ -47,12 +47,15 @@ class InvalidValue(ValueError):
         self.column, self.problem = column, problem
 
 
-def read(col: Column, text: str | None, engine: str):
-    """*text* typed for column *col* (None: NULL) as the value to write. InvalidValue when it cannot be one."""
+def read(col: Column, text: str | None, engine: str, current=None):
+    """*text* typed for column *col* (None: NULL) as the value to write. InvalidValue when it cannot be one.
+    *current*: the value the field was opened with; a column of no type (SQLite's) keeps that value's type."""
     if text is None:
         if not col.nullable:
             raise InvalidValue(col.name, "cannot be NULL (the column is NOT NULL): type a value")
         return None
+    if col.kind == "any" and current is not None:
+        return _like(col, text, current, engine)
     reader = _READERS.get(col.kind)
     if reader is None:
         return _text(col, text, engine)
@@ -161,6 +164,12 @@ def _datetime(col: Column, text: str, engine: str):
         raise InvalidValue(col.name, f"{t} is not a date and time of the calendar") from None
     if engine == "sqlite":
         return t                   # SQLite keeps dates as text: as typed, once it is known to be one
+    if engine == "mysql" and value.tzinfo is not None:
+        # PyMySQL writes a datetime without its offset. A TIMESTAMP is an instant (rowdesk's sessions are in
+        # UTC): converted. A DATETIME holds no zone: an offset would be dropped silently, so it is refused.
+        if _base_type(col) != "timestamp":
+            raise InvalidValue(col.name, f"{col.declared} holds no time zone: type the time without {offset}")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
 
 
@@ -191,9 +200,29 @@ def _duration(col: Column, t: str) -> dt.timedelta:
     return -value if sign else value
 
 
+def _like(col: Column, text: str, current, engine: str):
+    """A column that holds any type (SQLite without a declared type): the text read as the type of the value it
+    replaces, so that an integer stays an integer and bytes stay bytes; text otherwise."""
+    if isinstance(current, bool) or not isinstance(current, (int, float, bytes)):
+        return text
+    if isinstance(current, bytes):
+        return _blob(col, text, engine)
+    if isinstance(current, int) and DIGITS.fullmatch(text.strip()):
+        return int(text.strip())
+    try:
+        return float(parse_float(text.strip()))
+    except ValueError:
+        raise InvalidValue(col.name, f"{text!r} is not a number, as the value it replaces is (the column takes "
+                                     "any type: the form keeps the one it holds)") from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json(col: Column, text: str, engine: str) -> str:
     try:
-        json.loads(text)
+        json.loads(text, parse_constant=_no_constant)      # Python's parser takes NaN and Infinity; JSON does not
     except ValueError as e:
         raise InvalidValue(col.name, f"not valid JSON: {e}") from None
     return text

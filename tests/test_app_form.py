@@ -275,3 +275,54 @@ async def test_a_lock_held_by_another_writer_keeps_the_form_and_a_retry_saves(ha
     h.press("ctrl s")
     await h.wait_for(r"^saved", where="message")
     assert rows(shop)[0][1] == "lamp!"
+
+
+@pytest_twisted.ensureDeferred
+async def test_quick_edit_of_a_null_cell_left_as_it_is_writes_nothing(harness, shop):
+    h = await opened(harness, shop)
+    h.press("$", "h")                                   # note: NULL on row 1
+    h.press("E", "enter")
+    await h.wait_for(r"note: nothing changed, nothing was written", where="message")
+    assert rows(shop)[0][5] is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_message_while_a_prompt_is_open_leaves_the_prompt_its_keys(harness, shop):
+    h = await opened(harness, shop)
+    h.press("l", "E")
+    await h.wait_for(r"name = ")
+    h.app.message("saved name")                         # as an earlier save's result arriving now
+    assert h.app.prompt is not None and "name = " in h.message
+    h.press("esc")
+    await h.wait_for(r"^items · row 1", where="status")
+    h.press("j")                                        # the keys are the grid's again
+    await h.wait_for(r"^items · row 2", where="status")
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_palette_does_not_leave_a_form_with_changes_without_asking(harness, shop):
+    h = await opened(harness, shop)
+    h.press("e")
+    await h.wait_for(r"^edit · items", where="status")
+    h.type("X")
+    h.press("page up")                                  # the focus on the key: letters are commands again
+    h.press(":")
+    h.type("open parts")
+    await h.wait_for(r"open parts")
+    h.press("enter")
+    await h.wait_for(r"discard your changes\?")
+    h.press("n", "enter")
+    await h.wait_for(r"^edit · items", where="status")
+    assert "lampX" in h.text and rows(shop)[0][1] == "lamp"
+
+
+@pytest_twisted.ensureDeferred
+async def test_esc_while_saving_does_not_pretend_to_cancel(harness, shop):
+    h = await opened(harness, shop)
+    h.press("e")
+    await h.wait_for(r"^edit · items", where="status")
+    h.type("!")
+    h.press("ctrl s", "esc")
+    await h.wait_for(r"^saved|never cancelled halfway", where="message")
+    await h.wait_for(r"^saved", where="message")
+    assert rows(shop)[0][1] == "lamp!"

@@ -400,3 +400,58 @@ def test_what_a_crash_left_pending_is_resolved_from_the_rows(place, journaled):
     states = {e.id: s for e, s in decided}
     assert states == {applied: "committed", lost: "unknown_changed"}
     assert journal.get(applied).state == "committed"
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_save_that_changes_nothing_journals_nothing_even_when_someone_changed_the_row(place, journaled):
+    db, journal = journaled
+    table, rows = yield shown(db, place)
+    place.sql(f"UPDATE {place.q('items')} SET qty = 7 WHERE id = 1")          # theirs
+    now = yield db.update_row(table, rows[0], {"name": "lamp"})               # as shown: nothing to write
+    assert now.get(table, "qty") == 7
+    assert journal.entries(database=db.display) == []                         # their change is not ours
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_change_is_undone_once_even_from_a_stale_entry(place, journaled):
+    db, journal = journaled
+    table, rows = yield shown(db, place)
+    yield db.update_row(table, rows[0], {"qty": 5})
+    [entry] = journal.entries(database=db.display)
+    first, second = db.undo(entry), db.undo(entry)                            # the same entry, twice at once
+    results = yield defer_list([first, second])
+    assert sorted(ok for ok, _ in results) == [False, True]
+    refused = next(r for ok, r in results if not ok)
+    assert refused.check(Unwritable) and "undone already" in str(refused.value)
+    assert place.items()[0][2] == 2 and len(journal.entries(database=db.display)) == 2
+
+
+def defer_list(ds):
+    from twisted.internet import defer
+    return defer.DeferredList(ds, consumeErrors=True)
+
+
+@pytest.mark.parametrize("place", ["postgres"], indirect=True)
+@pytest_twisted.inlineCallbacks
+def test_an_undone_delete_puts_an_identity_key_back_as_it_was(place, journaled):
+    db, journal = journaled
+    place.sql(f'CREATE TABLE "{place.schema}".acct (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, who text)')
+    place.sql(f'INSERT INTO "{place.schema}".acct (who) VALUES (%s), (%s)', ("ann", "bob"))
+    table, rows = yield shown(db, place, "acct")
+    yield db.delete_rows(table, rows[:1])
+    [entry] = journal.entries(database=db.display)
+    yield db.undo(entry)
+    assert place.sql(f'SELECT id, who FROM "{place.schema}".acct ORDER BY id') == [(1, "ann"), (2, "bob")]
+
+
+@pytest.mark.parametrize("place", ["mysql"], indirect=True)
+@pytest_twisted.inlineCallbacks
+def test_a_mysql_insert_never_takes_another_columns_auto_increment_for_its_key(place, opened):
+    mysql_support.run(place.conn, "CREATE TABLE t (k int NOT NULL DEFAULT 0 PRIMARY KEY, "
+                                  "seq int AUTO_INCREMENT UNIQUE, v text)")
+    mysql_support.run(place.conn, "INSERT INTO t (k, v) VALUES (2, 'precious')")
+    db = opened(place.uri, read_only=False)
+    table, _ = yield shown(db, place, "t")
+    [failure] = yield failure_of(db.insert_row(table, {"v": "new"}))
+    assert failure.check(Unwritable) and "give k a value" in str(failure.value)
+    assert mysql_support.run(place.conn, "SELECT k, v FROM t") == [(2, "precious")]       # rolled back

@@ -85,3 +85,26 @@ def test_integer_ranges():
     assert int_range(col("int", "int(11)"), "mysql") == (-2 ** 31, 2 ** 31 - 1)
     assert int_range(col("int", "mediumint(8) unsigned"), "mysql") == (0, 2 ** 24 - 1)
     assert int_range(col("int", "INT"), "sqlite") == (-2 ** 63, 2 ** 63 - 1)
+
+
+def test_a_column_of_no_type_keeps_the_type_of_the_value_it_replaces():
+    c = col("any", "")
+    assert read(c, "6", "sqlite", current=5) == 6 and type(read(c, "6", "sqlite", current=5)) is int
+    assert read(c, "0.5", "sqlite", current=1.5) == 0.5
+    assert read(c, "00 ff", "sqlite", current=b"\x01") == b"\x00\xff"
+    assert read(c, "6", "sqlite", current="five") == "6"
+    with pytest.raises(InvalidValue, match="not a number, as the value it replaces is"):
+        read(c, "six", "sqlite", current=5)
+
+
+def test_json_constants_python_takes_are_refused():
+    with pytest.raises(InvalidValue, match="NaN is not JSON"):
+        read(col("json", "json"), '{"a": NaN}', "sqlite")
+
+
+def test_mysql_timestamps_with_an_offset_are_converted_and_datetimes_refuse_one():
+    ts = read(col("datetime", "timestamp"), "2026-03-31 14:05:00+05:00", "mysql")
+    assert ts == dt.datetime(2026, 3, 31, 9, 5) and ts.tzinfo is None
+    with pytest.raises(InvalidValue, match="holds no time zone"):
+        read(col("datetime", "datetime(6)"), "2026-03-31 14:05:00+05:00", "mysql")
+    assert read(col("datetime", "datetime"), "2026-03-31 14:05", "mysql") == dt.datetime(2026, 3, 31, 14, 5)

@@ -101,7 +101,8 @@ class StatusBar(urwid.WidgetWrap):
 
     def message(self, text: str, *, error: bool = False) -> None:
         self._message.set_text(("error" if error else "message", text))
-        self._bottom.original_widget = self._message
+        if not isinstance(self._bottom.original_widget, Prompt):
+            self._bottom.original_widget = self._message     # an open prompt keeps the line: it has the keys
 
     @property
     def message_text(self) -> str:

@@ -51,6 +51,14 @@ class Screen:
         """A key offered to the text field being edited before the keymap sees it; True when it took it."""
         return False
 
+    def escape(self) -> bool:
+        """Esc, before the app's own handling (cancel, else back); True when the screen has dealt with it."""
+        return False
+
+    def has_unsaved(self) -> bool:
+        """Does leaving this screen lose the operator's input?"""
+        return False
+
     def close_requested(self, close) -> bool:
         """The operator asked to leave this screen (q, Esc). False: it may close now. True: it will see to it
         (e.g. asks before discarding unsaved changes, then calls close() or not)."""

@@ -358,8 +358,11 @@ class BrowseScreen(Screen):
             return
 
         def done(text):
+            if text == ("" if f.state == "null" else f.text):
+                self.app.message(f"{col.name}: nothing changed, nothing was written")
+                return
             try:
-                value = values.read(col, text, self.app.db.dialect.name)
+                value = values.read(col, text, self.app.db.dialect.name, mine.values[i])
             except values.InvalidValue as e:
                 self.app.message(f"{e}; nothing was saved", error=True)
                 return

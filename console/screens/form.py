@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 
@@ -98,6 +99,7 @@ class FormScreen(Screen):
         self.inserting = inserting
         self.index = self.model.cursor
         self.mine: Row | None = None if inserting else self.model.edit_row()
+        self._opened = self.mine                  # the row as the grid had it (a rebase changes self.mine)
         self.engine = app.db.dialect.name
         row = self.mine.values if self.mine is not None else (None,) * len(self.table.columns)
         self.fields = [field_for(c, v, inserting=inserting, engine=self.engine)
@@ -151,12 +153,15 @@ class FormScreen(Screen):
         self.app.ask("discard your changes? y discards, anything else keeps editing: ", "", on_done=answered)
         return True
 
-    def cancel_work(self) -> bool:
+    def escape(self) -> bool:
         if self._saving is not None:
-            d, self._saving = self._saving, None
-            d.cancel()
+            # A save is not cancelled halfway: its transaction commits or not, and the form says which.
+            self.app.message("saving: a save is never cancelled halfway; its outcome follows")
             return True
         return False
+
+    def has_unsaved(self) -> bool:
+        return self.dirty and not self._discarding
 
     # -- commands ------------------------------------------------------------------------------------
     def cmd_next_field(self):
@@ -286,11 +291,7 @@ class FormScreen(Screen):
             self.app.message(f"editing in {editor} failed: {e}", error=True)
             return None
         finally:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-            os.rmdir(folder)
+            shutil.rmtree(folder, ignore_errors=True)     # with what the editor left there (backups, swap files)
 
     # -- saving ----------------------------------------------------------------------------------------
     def _values(self) -> dict | None:
@@ -306,7 +307,8 @@ class FormScreen(Screen):
             else:
                 text = None if f.state == NULL else f.text
             try:
-                out[col.name] = values.read(col, text, self.engine)
+                current = self.mine.values[i] if self.mine is not None else None
+                out[col.name] = values.read(col, text, self.engine, current)
             except values.InvalidValue as e:
                 self.view.set_error(i, e.problem)
                 problems.append(i)
@@ -347,7 +349,9 @@ class FormScreen(Screen):
             self.model.show_new_row(row)
             self.app.message("inserted")
         else:
-            if 0 <= self.index < len(self.model.rows) and self.model.edit_row(self.index) == self.mine:
+            shown = self.model.edit_row(self.index) if 0 <= self.index < len(self.model.rows) else None
+            db = self.app.db
+            if shown is not None and db.row_key(self.table, shown) == db.row_key(self.table, self._opened):
                 self.model.replace_row(self.index, row)
             self.app.message("saved")
         if self.app.top is self:
@@ -364,6 +368,10 @@ class FormScreen(Screen):
             self.app.push(ConflictScreen(self.app, self, error))
             return
         if isinstance(error, OutcomeUnknown):
+            if self.inserting:
+                self.app.message(f"{error} · r in the grid shows whether the row is there: check before saving "
+                                 "again", error=True)
+                return
             self.app.message(f"{error} · reading the row again…", error=True)
             self._read_back()
             return

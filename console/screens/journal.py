@@ -13,6 +13,7 @@ from console.registry import screen
 from console.screens.base import ScrollingScreen
 from storage.edits import Conflict, Unwritable
 from storage.jobs import is_cancel
+from storage.writes import OutcomeUnknown
 from widgets.cells import NULL_TEXT, fit, one_line
 from widgets.statusbar import Part
 
@@ -163,6 +164,9 @@ class JournalScreen(ScrollingScreen):
                                  "written", error=True)
             elif isinstance(error, Unwritable):
                 self.app.message(f"not undone: {error}", error=True)
+            elif isinstance(error, OutcomeUnknown):
+                self.app.message(f"undo of #{entry.id}: {error}", error=True)
+                self.read()
             elif not is_cancel(failure):
                 self.app.message(f"not undone: {self.app.db.describe_error(error)}; nothing was written",
                                  error=True)

@@ -154,7 +154,7 @@ def describe(raw, entry: TableEntry) -> Table:
         columns.append(Column(
             name=name, declared=declared, kind=KIND_OF_TYPE.get(base, "text"), nullable=not notnull,
             default=default, pk_position=pk_position, references=references.get(name),
-            indexed=name in indexed, generated=bool(generated) or identity == "a",
+            indexed=name in indexed, generated=bool(generated),
             autoincrement=bool(identity) or (default or "").startswith("nextval("),
         ))
     if hidden:

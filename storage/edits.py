@@ -15,7 +15,8 @@ Used in a job's worker thread only (storage.database runs these in jobs).
 
 from __future__ import annotations
 
-import math
+import datetime as dt
+import decimal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -47,15 +48,18 @@ class Unwritable(Exception):
 
 
 def same(a, b) -> bool:
-    """Identical values: equal and of the same type (1 and 1.0 and True are not); NaN is the same as NaN."""
+    """Identical values: of the same type and the same value to the last detail, where Python's == is looser:
+    1 and 1.0 and True differ; Decimal 1.1 and 1.10 (a numeric keeps its scale), 0.0 and -0.0, and one time in
+    two offsets differ; NaN is the same as NaN."""
     if type(a) is not type(b):
         return False
-    if a == b:
-        return True
-    try:
-        return math.isnan(a) and math.isnan(b)
-    except TypeError:
-        return False
+    if isinstance(a, float):
+        return repr(a) == repr(b)                 # -0.0 and 0.0; nan and nan
+    if isinstance(a, decimal.Decimal):
+        return str(a) == str(b)                   # 1.10 and 1.1; NaN and NaN
+    if isinstance(a, (dt.datetime, dt.time)):
+        return a == b and a.utcoffset() == b.utcoffset()
+    return a == b
 
 
 def same_row(a: Row, b: Row) -> bool:

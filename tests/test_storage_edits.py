@@ -455,3 +455,18 @@ def test_a_mysql_insert_never_takes_another_columns_auto_increment_for_its_key(p
     [failure] = yield failure_of(db.insert_row(table, {"v": "new"}))
     assert failure.check(Unwritable) and "give k a value" in str(failure.value)
     assert mysql_support.run(place.conn, "SELECT k, v FROM t") == [(2, "precious")]       # rolled back
+
+
+def test_same_tells_apart_what_python_calls_equal():
+    import datetime as dt
+    import decimal
+
+    from storage.edits import same
+    assert not same(decimal.Decimal("1.1"), decimal.Decimal("1.10")) and same(decimal.Decimal("NaN"),
+                                                                             decimal.Decimal("NaN"))
+    assert not same(0.0, -0.0) and same(float("nan"), float("nan")) and not same(1, 1.0) and not same(1, True)
+    utc, plus2 = dt.UTC, dt.timezone(dt.timedelta(hours=2))
+    assert not same(dt.datetime(2026, 1, 1, 12, tzinfo=utc), dt.datetime(2026, 1, 1, 14, tzinfo=plus2))
+    zero = dt.timezone(dt.timedelta(0))
+    assert same(dt.datetime(2026, 1, 1, 12, tzinfo=utc), dt.datetime(2026, 1, 1, 12, tzinfo=zero))
+    assert not same(dt.time(12, tzinfo=utc), dt.time(14, tzinfo=plus2))

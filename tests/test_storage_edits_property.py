@@ -86,11 +86,9 @@ EXACT_REALS = [0.5, -2.25, 1.5, 0.0, 1024.0]          # the same as a float4 and
 EXACT_DOUBLES = [0.5, -2.25, 1e100, 1 / 3, 0.1, 0.0]
 PICK = st.integers(0, 63)
 # Bugs found by this test, each with a minimal strict xfail test below; while one is open the machine steers clear of
-# it (set to False once it is fixed).
+# it (set the flag to False once it is fixed).
 KNOWN_ZERO_KEY = True             # MariaDB: no key 0 then (test_an_insert_given_key_0_never_takes_another_row_...)
 KNOWN_NO_OP_ENTRY = True          # test_a_write_that_leaves_the_row_as_it_was_journals_nothing
-# test_a_value_changed_to_an_equal_but_different_one_meanwhile_is_a_conflict, while storage.edits.same is Python's ==
-KNOWN_EQUAL_VALUES = same(0.0, -0.0)
 
 
 # == comparing ==================================================================================================
@@ -237,18 +235,15 @@ def machine_for(place: Place, db: Database, journal_dir):
             cols = list(dict.fromkeys(["name", *cols]))
         return {c: draw(values_of[c]) for c in cols}
 
-    def zeros_apart(values):
-        """PostgreSQL keeps -0.0 apart from the 0.0 rowdesk may have read (SQLite and MariaDB store 0.0): while
-        KNOWN_EQUAL_VALUES, the other writer leaves zeros alone there."""
-        return [v for v in values if not (KNOWN_EQUAL_VALUES and engine == "postgres" and v == 0)]
-
-    # the other writer's values: ones whose stored form it knows without reading them back
+    # the other writer's values: ones whose stored form it knows without reading them back (PostgreSQL keeps -0.0
+    # apart from 0.0; SQLite and MariaDB store 0.0)
+    negative_zero = [-0.0] if engine == "postgres" else []
     other_values = {
         "name": names.filter(lambda n: n is not None), "note": st.sampled_from(NOTES),
         "qty": st.one_of(st.none(), st.integers(-3, 3)), "data": st.one_of(st.none(), st.sampled_from(BLOBS)),
-        "amount": st.one_of(st.none(), st.sampled_from(zeros_apart(EXACT_DOUBLES))),
+        "amount": st.one_of(st.none(), st.sampled_from(EXACT_DOUBLES + negative_zero)),
         "doc": st.one_of(st.none(), st.sampled_from(NORMAL_JSONS if engine == "postgres" else JSONS)),
-        "price": st.one_of(st.none(), st.sampled_from(zeros_apart(EXACT_REALS))),
+        "price": st.one_of(st.none(), st.sampled_from(EXACT_REALS + negative_zero)),
     }
     other_row = st.fixed_dictionaries({c: other_values[c] for c in
                                        ("name", "qty", "price", "amount", "doc", "data", "note")})
@@ -679,13 +674,13 @@ def test_random_edits_and_undos_leave_the_table_as_the_journal_says(place, tmp_p
         machine = machine_for(place, db, tmp_path)
         run_state_machine_as_test(machine, settings=SETTINGS)
         seen = ", ".join(f"{k} {n}" for k, n in sorted(machine.seen.items()))
-        print(f"{place.engine}: {machine.examples} examples: {seen}")
+        print(f"{place.engine}: {machine.examples} runs of the machine: {seen}")
     finally:
         db.journal = None
         db.close()
 
 
-# == bugs this test found: each a minimal failing test, until storage is fixed ===================================
+# == bugs this test found: a minimal test of each, a strict xfail while it is open ================================
 @pytest.fixture
 def journaled(place, tmp_path):
     journal = Journal(tmp_path / "journal.sqlite")
@@ -715,13 +710,10 @@ def test_a_save_that_changes_nothing_on_a_row_changed_meanwhile_journals_nothing
     ("numeric", "1.0", "1.00"),                          # as the grid shows them: 1.0 and 1.00
     ("timetz", "10:00+01", "09:00+00"),                  # PostgreSQL's own = tells these apart
 ])
-@pytest.mark.xfail(KNOWN_EQUAL_VALUES, strict=True, raises=AssertionError, reason=(
-    "storage/edits.py, same (used by Rows.update and Rows.delete through same_row): values that Python calls equal "
-    "but that differ as stored (-0.0 and 0.0, Decimal 1.0 and 1.00, aware times of the same instant in other "
-    "offsets) are taken for the same: someone else's change is no conflict, and the journal's before is not the "
-    "row as it was"))
 def test_a_value_changed_to_an_equal_but_different_one_meanwhile_is_a_conflict(place, journaled, declared, shown,
                                                                                  theirs):
+    """Found while building this test (fixed since): Python's == called these the same, so someone
+    else's change was no conflict and the journal's before was not the row as it was."""
     db, journal = journaled
     place.sql(f"CREATE TABLE u (id int PRIMARY KEY, v {declared}, qty int)")
     place.sql("INSERT INTO u VALUES (1, %s, 1)", (shown,))

@@ -260,9 +260,11 @@ class Database:
             if now is None:
                 raise edits.Conflict(table, mine, None)
             return now
-        return self._edit(job, table, lambda rows, run: rows.update(run, mine, changes),
-                          lambda rows, after: [("update", rows.key(after), self._named(table, mine),
-                                                self._named(table, after))], undoes=undoes)
+        def journal_of(rows, after):
+            if edits.same_row(after, mine):
+                return []       # the column stored what it held (1 into a REAL 1.0): the row is as it was
+            return [("update", rows.key(after), self._named(table, mine), self._named(table, after))]
+        return self._edit(job, table, lambda rows, run: rows.update(run, mine, changes), journal_of, undoes=undoes)
 
     @threaded("insert a row")
     def insert_row(self, job: Job, table: Table, values: dict, *, undoes: int | None = None) -> edits.Row:

@@ -164,7 +164,8 @@ class Rows:
     def _key_of_new(self, run, sql: str, params: tuple, values: Mapping[str, object]) -> tuple:
         """The new row's key: as the database has it (RETURNING), its rowid, or as given (MySQL has no
         RETURNING: the AUTO_INCREMENT value it reports)."""
-        missing = [k for k in self.key_columns if k not in values]
+        # A key given as NULL is numbered by the database, as one not given at all.
+        missing = [k for k in self.key_columns if values.get(k) is None]
         if self.hidden is None and self.d.name != "mysql":
             returning = ", ".join(self.d.quote(k) for k in self.key_columns)
             return tuple(run(f"{sql} RETURNING {returning}", params).rows[0])

@@ -87,8 +87,8 @@ EXACT_DOUBLES = [0.5, -2.25, 1e100, 1 / 3, 0.1, 0.0]
 PICK = st.integers(0, 63)
 # Bugs found by this test, each with a minimal strict xfail test below; while one is open the machine steers clear of
 # it (set the flag to False once it is fixed).
-KNOWN_ZERO_KEY = True             # MariaDB: no key 0 then (test_an_insert_given_key_0_never_takes_another_row_...)
-KNOWN_NO_OP_ENTRY = True          # test_a_write_that_leaves_the_row_as_it_was_journals_nothing
+KNOWN_ZERO_KEY = False            # MariaDB: no key 0 then (test_an_insert_given_key_0_never_takes_another_row_...)
+KNOWN_NO_OP_ENTRY = False         # test_a_write_that_leaves_the_row_as_it_was_journals_nothing
 
 
 # == comparing ==================================================================================================
@@ -732,10 +732,6 @@ def test_a_value_changed_to_an_equal_but_different_one_meanwhile_is_a_conflict(p
 
 @pytest.mark.parametrize("place", ["mysql"], indirect=True)
 @pytest.mark.parametrize("given", [0, None])
-@pytest.mark.xfail(strict=True, raises=Unwritable, reason=(
-    "storage/edits.py, Rows._key_of_new: an insert that gives an AUTO_INCREMENT key 0 or NULL takes the key as "
-    "given, but MariaDB numbers the row (sql_mode without NO_AUTO_VALUE_ON_ZERO): the row is not found by 0 or NULL "
-    "and the insert is refused, 'the new row cannot be found by its key; rolled back'"))
 def test_an_insert_given_0_or_null_for_the_auto_increment_key_reads_back_the_row_mariadb_numbered(place, journaled,
                                                                                                   given):
     db, journal = journaled
@@ -747,10 +743,6 @@ def test_an_insert_given_0_or_null_for_the_auto_increment_key_reads_back_the_row
 
 
 @pytest.mark.parametrize("place", ["mysql"], indirect=True)
-@pytest.mark.xfail(strict=True, raises=Unwritable, reason=(
-    "storage/database.py, Database.undo of a delete, through storage/edits.py, Rows._key_of_new: the row is inserted "
-    "again with its id 0, which MariaDB takes for 'number it' (an UPDATE may set 0): refused, 'the new row cannot be "
-    "found by its key; rolled back'"))
 def test_the_undo_of_the_delete_of_row_0_brings_it_back(place, journaled):
     db, journal = journaled
     place.insert({"name": "a", "note": "x"})
@@ -764,10 +756,6 @@ def test_the_undo_of_the_delete_of_row_0_brings_it_back(place, journaled):
 
 
 @pytest.mark.parametrize("place", ["mysql"], indirect=True)
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "storage/edits.py, Rows._key_of_new and Rows.insert: an insert given the key 0 when a row 0 exists: MariaDB "
-    "numbers the new row (2), rowdesk reads back row 0 (someone else's) by the key as given, returns it and journals "
-    "it as the row inserted; the row really inserted is in no entry, and undoing the entry deletes row 0"))
 def test_an_insert_given_key_0_never_takes_another_row_for_the_new_one(place, journaled):
     db, journal = journaled
     place.sql("INSERT INTO t (id, name) VALUES (1, 'a')")

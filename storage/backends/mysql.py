@@ -41,6 +41,10 @@ _NO_ERROR = object()
 KILL_ATTEMPTS = 8
 KILL_PAUSE = 0.25
 NO_TIMEOUT = 31_536_000       # a year: the most PyMySQL takes (it refuses 0)
+# Every session: TIMESTAMPs in UTC (one text, one instant), and a 0 given for an AUTO_INCREMENT key stored as
+# 0 (by default MySQL numbers the row instead: the key read back would be another row's).
+SESSION_SETUP = ("SET SESSION time_zone = '+00:00', "
+                 "sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'NO_AUTO_VALUE_ON_ZERO')")
 
 
 class ListCursor(pymysql.cursors.Cursor):
@@ -110,7 +114,7 @@ class RowdeskMySQLConnection(MySQLConnection):
             conn = RowdeskPyMySQL(
                 host=t.host, port=t.port, user=user, password=password or "", database=t.database,
                 charset="utf8mb4", client_flag=CLIENT.FOUND_ROWS, connect_timeout=self.connect_timeout,
-                autocommit=True, init_command="SET SESSION time_zone = '+00:00'", cursorclass=ListCursor,
+                autocommit=True, init_command=SESSION_SETUP, cursorclass=ListCursor,
             )
         except pymysql.err.Error as e:
             mysql_errors.while_connecting(e)

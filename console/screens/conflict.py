@@ -13,6 +13,7 @@ import urwid
 from console.formatting import formatter
 from console.registry import screen
 from console.screens.base import Screen
+from storage.edits import same
 from widgets.cells import NULL_TEXT, one_line
 from widgets.statusbar import Part
 
@@ -43,7 +44,7 @@ class ConflictScreen(Screen):
             your = (NULL_TEXT if f.state == "null" else "(default)" if f.state == "default" else one_line(f.text, 60)) \
                 if f.changed or i in form._long else was
             now = "(deleted)" if theirs is None else _shown(col, theirs[i])
-            differs = theirs is None or now != was
+            differs = theirs is None or not same(theirs[i], mine[i])     # the values, not their shortened text
             style = "changed" if differs else "field"
             rows.append(urwid.Columns([
                 (18, urwid.Text((style, ("≠ " if differs else "  ") + col.name), wrap="ellipsis")),

@@ -255,7 +255,12 @@ class App:
 
     def _keypress(self, size, key):
         if key == "ctrl c":
-            self.quit()            # whatever has the keys, ^C is a way out
+            # Whatever has the keys, ^C is a way out; with unsaved input, after one question (^C again quits).
+            if self.prompt is None and any(s.has_unsaved() for s in self.stack):
+                self.ask("unsaved changes: quit and lose them? y quits (^C too), anything else stays: ", "",
+                         on_done=lambda text: self.quit() if text.strip().lower() in ("y", "yes") else None)
+                return None
+            self.quit()
             return None
         if self.prompt is not None or self.overlay is not None:
             return self.frame.keypress(size, key)

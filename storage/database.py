@@ -227,8 +227,13 @@ class Database:
             if self.journal is not None:
                 changes = journal_of(rows, result)
                 if changes:
-                    entries.extend(self.journal.begin_many(database=self.display, table=table.display,
-                                                           changes=changes, undoes=undoes))
+                    try:
+                        entries.extend(self.journal.begin_many(database=self.display, table=table.display,
+                                                               changes=changes, undoes=undoes))
+                    except Exception as e:  # noqa: BLE001 - no change goes unjournaled: this one is rolled back
+                        log.warning("the journal could not be written: %s", type(e).__name__)
+                        raise edits.Unwritable(f"the journal {self.journal.path} could not be written ({e}): the "
+                                               "change was rolled back, nothing was written") from e
             return result
         try:
             result = writes.in_transaction(self.backend, self._lease(job), self.dialect, journaled,
@@ -242,7 +247,11 @@ class Database:
                 self.journal.discard(entries)
             raise
         if entries:
-            self.journal.commit(entries)
+            try:
+                self.journal.commit(entries)
+            except Exception as e:  # noqa: BLE001 - the change is in the database: say so, resolve it at next start
+                log.warning("journal entries %s stay pending (%s): resolved at the next start", entries,
+                            type(e).__name__)
         return result
 
     @staticmethod

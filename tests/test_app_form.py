@@ -326,3 +326,18 @@ async def test_esc_while_saving_does_not_pretend_to_cancel(harness, shop):
     await h.wait_for(r"^saved|never cancelled halfway", where="message")
     await h.wait_for(r"^saved", where="message")
     assert rows(shop)[0][1] == "lamp!"
+
+
+@pytest_twisted.ensureDeferred
+async def test_ctrl_c_asks_before_losing_a_forms_changes(harness, shop):
+    h = await opened(harness, shop)
+    h.press("e")
+    await h.wait_for(r"^edit · items", where="status")
+    h.type("X")
+    h.press("ctrl c")
+    await h.wait_for(r"unsaved changes: quit and lose them\?")
+    h.press("n", "enter")
+    await h.wait_for(r"^edit · items", where="status")
+    assert not h.app.finished and "lampX" in h.text
+    h.press("ctrl c", "ctrl c")                                       # asked, then quit
+    assert h.app.finished

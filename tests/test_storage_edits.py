@@ -470,3 +470,21 @@ def test_same_tells_apart_what_python_calls_equal():
     zero = dt.timezone(dt.timedelta(0))
     assert same(dt.datetime(2026, 1, 1, 12, tzinfo=utc), dt.datetime(2026, 1, 1, 12, tzinfo=zero))
     assert not same(dt.time(12, tzinfo=utc), dt.time(14, tzinfo=plus2))
+
+
+@pytest.mark.parametrize("place", ["sqlite", "postgres"], indirect=True)
+@pytest_twisted.inlineCallbacks
+def test_a_change_the_journal_cannot_record_is_rolled_back(place, journaled):
+    import sqlite3 as sqlite
+    db, journal = journaled
+    table, rows = yield shown(db, place)
+    journal._conn.execute("PRAGMA busy_timeout = 100")            # not 10 s of waiting in a test
+    holder = sqlite.connect(journal.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")                               # another rowdesk holds the journal
+    try:
+        [failure] = yield failure_of(db.update_row(table, rows[0], {"qty": 9}))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert failure.check(Unwritable) and "could not be written" in str(failure.value)
+    assert place.items()[0][2] == 2                                  # rolled back with it

@@ -9,7 +9,6 @@ import errno
 import logging
 import os
 import signal
-import sqlite3
 import threading
 from collections.abc import Callable
 
@@ -19,7 +18,8 @@ from console import crash, guardian, logs, paths
 from console.app import App, print_error
 from console.version import VERSION
 from storage.database import Database
-from storage.journal import Journal, JournalError
+from storage.journal import JournalError
+from storage.journal import open_journal as open_journal_file
 from storage.targets import Target
 
 log = logging.getLogger(__name__)
@@ -128,8 +128,8 @@ def open_journal() -> dict:
     journaled, for undo and for what a crash leaves)."""
     path = paths.data_dir() / "journal.sqlite"
     try:
-        return {"journal": Journal(path)}
-    except (JournalError, OSError, sqlite3.Error) as e:
+        return {"journal": open_journal_file(path)}
+    except (JournalError, OSError) as e:
         log.warning("no journal at %s: %s", path, e)
         return {"journal_problem": f"the journal {path} cannot be opened ({e}): changes are refused"}
 

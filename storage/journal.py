@@ -660,3 +660,11 @@ class Journal:
             params.extend(states)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         return [self._entry(r) for r in self._select(clause, tuple(params), "DESC", limit)]
+
+
+def open_journal(path: str | os.PathLike) -> Journal:
+    """The journal at *path*; JournalError (or OSError) saying why it cannot be opened, whatever SQLite said."""
+    try:
+        return Journal(path)
+    except sqlite3.Error as e:
+        raise JournalError(f"{path}: {e}") from e

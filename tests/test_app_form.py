@@ -341,3 +341,18 @@ async def test_ctrl_c_asks_before_losing_a_forms_changes(harness, shop):
     assert not h.app.finished and "lampX" in h.text
     h.press("ctrl c", "ctrl c")                                       # asked, then quit
     assert h.app.finished
+
+
+@pytest_twisted.ensureDeferred
+async def test_without_a_journal_changes_are_refused_with_the_reason(harness, shop):
+    import os
+    from pathlib import Path
+    journal = Path(os.environ["XDG_DATA_HOME"]) / "rowdesk" / "journal.sqlite"
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text("not a journal")                           # e.g. a file someone put there
+    h = await opened(harness, shop)
+    h.press("l", "E", "ctrl u")
+    h.type("desk lamp")
+    h.press("enter")
+    await h.wait_for(r"saving name failed: the journal ", where="message")
+    assert rows(shop)[0][1] == "lamp" and journal.read_text() == "not a journal"

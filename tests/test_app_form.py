@@ -41,6 +41,12 @@ async def opened(harness, shop, table="items", **kw):
     return h
 
 
+async def edit(h):
+    """e on the current row: the form, its status line."""
+    h.press("e")
+    await h.wait_for(r"^edit · items", where="status")
+
+
 @pytest_twisted.ensureDeferred
 async def test_edit_a_row_in_the_form_and_save(harness, shop):
     h = await opened(harness, shop)
@@ -64,8 +70,7 @@ async def test_edit_a_row_in_the_form_and_save(harness, shop):
 @pytest_twisted.ensureDeferred
 async def test_bad_input_is_refused_at_its_field_and_nothing_is_written(harness, shop):
     h = await opened(harness, shop)
-    h.press("e")
-    await h.wait_for(r"^edit · items", where="status")
+    await edit(h)
     h.press("tab")                                      # qty
     h.type("x")
     h.press("tab", "ctrl u")                            # price, cleared
@@ -83,8 +88,7 @@ async def test_bad_input_is_refused_at_its_field_and_nothing_is_written(harness,
 @pytest_twisted.ensureDeferred
 async def test_esc_asks_before_discarding_changes(harness, shop):
     h = await opened(harness, shop)
-    h.press("e")
-    await h.wait_for(r"^edit · items", where="status")
+    await edit(h)
     h.type("x")
     h.press("esc")
     await h.wait_for(r"discard your changes\?")
@@ -101,8 +105,7 @@ async def test_esc_asks_before_discarding_changes(harness, shop):
 @pytest_twisted.ensureDeferred
 async def test_a_row_changed_meanwhile_shows_both_versions(harness, shop):
     h = await opened(harness, shop)
-    h.press("e")
-    await h.wait_for(r"^edit · items", where="status")
+    await edit(h)
     h.type("!")
     with sqlite3.connect(shop) as conn:
         conn.execute("UPDATE items SET qty = 7 WHERE id = 1")         # another writer, meanwhile
@@ -221,8 +224,7 @@ async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
 async def test_a_megabyte_paste_fills_the_field_says_so_and_writes_nothing(harness, shop):
     import time
     h = await opened(harness, shop)
-    h.press("e")
-    await h.wait_for(r"^edit · items", where="status")
+    await edit(h)
     h.press(*["tab"] * 4)                               # note (NULL): typing starts a value
     started = time.monotonic()
     h.press(*("x" * 20_000))                            # a paste far longer than a field takes
@@ -260,8 +262,7 @@ async def test_a_foreign_key_is_picked_from_the_rows_it_refers_to(harness, shop)
 async def test_a_lock_held_by_another_writer_keeps_the_form_and_a_retry_saves(harness, shop):
     h = await opened(harness, shop)
     h.db.backend.lock_wait = 0.5
-    h.press("e")
-    await h.wait_for(r"^edit · items", where="status")
+    await edit(h)
     h.type("!")
     other = sqlite3.connect(shop, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")                   # another writer holds the database
@@ -302,8 +303,7 @@ async def test_a_message_while_a_prompt_is_open_leaves_the_prompt_its_keys(harne
 @pytest_twisted.ensureDeferred
 async def test_the_palette_does_not_leave_a_form_with_changes_without_asking(harness, shop):
     h = await opened(harness, shop)
-    h.press("e")
-    await h.wait_for(r"^edit · items", where="status")
+    await edit(h)
     h.type("X")
     h.press("page up")                                  # the focus on the key: letters are commands again
     h.press(":")
@@ -319,8 +319,7 @@ async def test_the_palette_does_not_leave_a_form_with_changes_without_asking(har
 @pytest_twisted.ensureDeferred
 async def test_esc_while_saving_does_not_pretend_to_cancel(harness, shop):
     h = await opened(harness, shop)
-    h.press("e")
-    await h.wait_for(r"^edit · items", where="status")
+    await edit(h)
     h.type("!")
     h.press("ctrl s", "esc")
     await h.wait_for(r"^saved|never cancelled halfway", where="message")
@@ -331,8 +330,7 @@ async def test_esc_while_saving_does_not_pretend_to_cancel(harness, shop):
 @pytest_twisted.ensureDeferred
 async def test_ctrl_c_asks_before_losing_a_forms_changes(harness, shop):
     h = await opened(harness, shop)
-    h.press("e")
-    await h.wait_for(r"^edit · items", where="status")
+    await edit(h)
     h.type("X")
     h.press("ctrl c")
     await h.wait_for(r"unsaved changes: quit and lose them\?")

@@ -632,6 +632,7 @@ SHOTS = [
     Shot("journal", journal),
     Shot("read-only-refusal", read_only_refusal, args=lambda ctx: ["--read-only"]),
     Shot("form-80x24", form, size=(80, 24)),
+    Shot("form-narrow-44x20", form, size=(44, 20)),
     # On the servers of this machine (screenshots/server_shots.py makes their data).
     Shot("tables-postgres", servers.pg_tables, args=lambda ctx: [servers.PG_URI], server="postgres"),
     Shot("browse-postgres", servers.pg_orders_sorted, args=lambda ctx: [servers.PG_URI], server="postgres",

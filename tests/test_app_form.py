@@ -354,3 +354,18 @@ async def test_without_a_journal_changes_are_refused_with_the_reason(harness, sh
     h.press("enter")
     await h.wait_for(r"saving name failed: the journal ", where="message")
     assert rows(shop)[0][1] == "lamp" and journal.read_text() == "not a journal"
+
+
+@pytest_twisted.ensureDeferred
+async def test_on_a_narrow_screen_values_go_under_their_names_and_editing_goes_on(harness, shop):
+    h = await opened(harness, shop, size=(44, 20))
+    await edit(h)
+    h.type(" shade")
+    text = h.text
+    assert "*name varchar(20)" in text and "\n  lamp shade" in text         # stacked: the value under its name
+    h.resize(120, 30)                                                     # wide again: the input is kept
+    await h.wait_for(r"name\s+varchar\(20\)\s+lamp shade")
+    h.type("s")
+    h.press("ctrl s")
+    await h.wait_for(r"^saved", where="message")
+    assert rows(shop)[0][1] == "lamp shades"

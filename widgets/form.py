@@ -17,6 +17,7 @@ from widgets.cells import NULL_TEXT, fit
 
 NAME_WIDTH = 18
 LABEL_WIDTH = 26
+NARROW = 72                # narrower than this, each value goes under its name (as the record view does)
 TEXT, LINES, TOGGLE, FIXED = "text", "lines", "toggle", "fixed"     # how a field is edited
 VALUE, NULL, DEFAULT = "value", "null", "default"                    # what a field holds
 EDIT_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end"})
@@ -54,8 +55,9 @@ class Field:
 class _Row(urwid.WidgetWrap):
     """One field laid out: name and type on the left, the value, then its hint or problem."""
 
-    def __init__(self, f: Field, on_edit):
+    def __init__(self, f: Field, on_edit, *, stacked: bool = False):
         self.field = f
+        self.stacked = stacked
         self.edit = urwid.Edit("", f.text, multiline=f.mode == LINES, edit_pos=len(f.text))
         urwid.connect_signal(self.edit, "postchange", lambda *_: on_edit(self))
         self._value = urwid.AttrMap(self.edit, "edit", "edit focus")
@@ -63,10 +65,15 @@ class _Row(urwid.WidgetWrap):
         self._note = urwid.Text("")
         self._name = urwid.Text("")
         self._body = urwid.WidgetPlaceholder(self._value)
-        label = urwid.Text(("type", fit(f.label, LABEL_WIDTH - 1)))
-        columns = urwid.Columns([(NAME_WIDTH, self._name), (LABEL_WIDTH, label), urwid.Pile([self._body, self._note])],
-                                dividechars=1)
-        super().__init__(columns)
+        if stacked:                      # a narrow screen: the value under its name and type, all its width
+            label = urwid.Text(("type", f.label), wrap="ellipsis")
+            layout = urwid.Pile([urwid.Columns([("pack", self._name), label], dividechars=1),
+                                 urwid.Padding(urwid.Pile([self._body, self._note]), left=2)])
+        else:
+            label = urwid.Text(("type", fit(f.label, LABEL_WIDTH - 1)))
+            layout = urwid.Columns([(NAME_WIDTH, self._name), (LABEL_WIDTH, label),
+                                    urwid.Pile([self._body, self._note])], dividechars=1)
+        super().__init__(layout)
         self.refresh()
 
     def selectable(self) -> bool:
@@ -75,7 +82,8 @@ class _Row(urwid.WidgetWrap):
     def refresh(self) -> None:
         f = self.field
         mark = "*" if f.changed else " "
-        self._name.set_text([("changed", mark), ("field", fit(f.name, NAME_WIDTH - 1))])
+        self._name.set_text([("changed", mark), ("field", f.name if self.stacked else fit(f.name, NAME_WIDTH - 1))])
+        self.edit.set_edit_pos(min(self.edit.edit_pos, len(self.edit.edit_text)))
         if f.state == NULL:
             self._shown.set_text(("null", f"{NULL_TEXT} NULL"))
             self._body.original_widget = urwid.AttrMap(self._shown, "edit", "edit focus")
@@ -108,14 +116,29 @@ class FormView(urwid.WidgetWrap):
         self.walker = urwid.SimpleFocusListWalker(self.field_rows)
         self.listbox = urwid.ListBox(self.walker)
         self.value_width = 40
+        self.stacked = False
         super().__init__(self.listbox)
         first = next((i for i, f in enumerate(fields) if f.editable), 0)
         if fields:
             self.walker.set_focus(first)
 
     def render(self, size, focus=False):
-        self.value_width = max(1, size[0] - NAME_WIDTH - LABEL_WIDTH - 2)
+        stacked = size[0] < NARROW
+        if stacked != self.stacked:
+            self._lay_out(stacked)
+        self.value_width = max(1, size[0] - 2 if stacked else size[0] - NAME_WIDTH - LABEL_WIDTH - 2)
         return super().render(size, focus)
+
+    def _lay_out(self, stacked: bool) -> None:
+        """The rows again, side by side or stacked; the fields (their text, state, errors) and the focus kept."""
+        focus = self.focus_index
+        positions = [row.edit.edit_pos for row in self.field_rows]
+        self.stacked = stacked
+        self.field_rows = [_Row(f, self._edited, stacked=stacked) for f in self.fields]
+        for row, pos in zip(self.field_rows, positions, strict=True):
+            row.edit.set_edit_pos(min(pos, len(row.edit.edit_text)))
+        self.walker[:] = self.field_rows
+        self.focus_on(focus)
 
     # -- focus ------------------------------------------------------------------------------------------
     @property

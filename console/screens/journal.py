@@ -158,10 +158,8 @@ class JournalScreen(ScrollingScreen):
         def failed(failure):
             error = failure.value
             if isinstance(error, Conflict):
-                theirs = "gone" if error.theirs is None else ", ".join(
-                    f"{c}={_value(v)}" for c, v in zip(error.table.column_names, error.theirs.values, strict=True))
-                self.app.message(f"not undone: the row was changed again since (now: {theirs}); nothing was "
-                                 "written", error=True)
+                self.app.message("not undone: the row was changed again since; nothing was written", error=True)
+                self._show_conflict(entry, error)
             elif isinstance(error, Unwritable):
                 self.app.message(f"not undone: {error}", error=True)
             elif isinstance(error, OutcomeUnknown):
@@ -171,6 +169,25 @@ class JournalScreen(ScrollingScreen):
                 self.app.message(f"not undone: {self.app.db.describe_error(error)}; nothing was written",
                                  error=True)
         d.addCallbacks(self.app.deliver(done), self.app.deliver(failed))
+
+    def _show_conflict(self, entry, conflict) -> None:
+        """What the change left beside what the row holds now, field by field (the differences marked)."""
+        from storage.edits import same
+        from widgets.overlays import HelpView
+        left = entry.after or entry.before or {}
+        names = conflict.table.column_names
+        now = dict(zip(names, conflict.theirs.values, strict=True)) if conflict.theirs is not None else None
+        lines = []
+        for name in names:
+            was = _value(left.get(name))
+            if now is None:
+                lines.append((name, f"{was}  →  (the row is gone)"))
+            else:
+                mark = "≠ " if not same(left.get(name), now[name]) else "  "
+                lines.append((mark + name, f"{was}  →  now {_value(now[name])}"))
+        title = f"#{entry.id} was not undone: the row holds something else than the change left"
+        self.app.open_overlay(HelpView([(title, lines)], "Nothing was written. Esc closes.",
+                                       on_close=self.app.close_overlay))
 
     def _tell_browse(self, table: str) -> None:
         """A browse screen of that table under this one reads its rows again (they changed)."""

@@ -241,6 +241,13 @@ class Database:
         except writes.OutcomeUnknown:
             if entries:
                 self.journal.unknown(entries)
+                for entry_id in entries:                 # decided now from the row, if it can be read already
+                    entry = self.journal.get(entry_id)
+                    if entry is not None:
+                        try:
+                            self._resolve_entry(job, entry)
+                        except Exception as e:  # noqa: BLE001 - still unknown: resolved at the next start
+                            log.info("journal entry %s stays unknown: %s", entry_id, type(e).__name__)
             raise
         except BaseException:
             if entries:
@@ -336,21 +343,27 @@ class Database:
         for entry in self.journal.pending(self.display, include_live=include_live):
             try:
                 table = self._describe(entry.table, job)
-                rows = edits.Rows(self.backend, table)
+                edits.Rows(self.backend, table)
             except Exception as e:  # noqa: BLE001 - a table gone or unwritable: left for the operator to see
                 log.info("journal entry %s: %s", entry.id, type(e).__name__)
                 continue
-            current = None
-            keys = [tuple(entry.key)] if entry.key else []
-            if entry.action == "update" and entry.before and rows.hidden is None:
-                keys.append(tuple(entry.before[k] for k in rows.key_columns))      # not applied: the old key
-            for key in keys:
-                found = self.read_row.in_thread(self, job, table, key)
-                if found is not None:
-                    current = self._named(table, found)
-                    break
-            decided.append((entry, self.journal.resolve(entry, current)))
+            decided.append((entry, self._resolve_entry(job, entry)))
         return decided
+
+    def _resolve_entry(self, job: Job, entry):
+        """Decide *entry* (pending or unknown) from its row as it is now."""
+        table = self._describe(entry.table, job)
+        rows = edits.Rows(self.backend, table)
+        current = None
+        keys = [tuple(entry.key)] if entry.key else []
+        if entry.action == "update" and entry.before and rows.hidden is None:
+            keys.append(tuple(entry.before[k] for k in rows.key_columns))      # not applied: the old key
+        for key in keys:
+            found = self.read_row.in_thread(self, job, table, key)
+            if found is not None:
+                current = self._named(table, found)
+                break
+        return self.journal.resolve(entry, current)
 
     @threaded("read the journal")
     def journal_entries(self, job: Job, *, table: str | None = None, before_id: int | None = None,

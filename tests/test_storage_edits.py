@@ -488,3 +488,31 @@ def test_a_change_the_journal_cannot_record_is_rolled_back(place, journaled):
         holder.close()
     assert failure.check(Unwritable) and "could not be written" in str(failure.value)
     assert place.items()[0][2] == 2                                  # rolled back with it
+
+
+@pytest.mark.parametrize("place", ["postgres"], indirect=True)
+@pytest_twisted.inlineCallbacks
+def test_a_save_whose_commit_was_cut_short_is_decided_at_once_from_the_row(place, journaled):
+    """A deferred trigger sleeps inside COMMIT and the session is ended meanwhile: the outcome is unknown to
+    the save, and the journal decides it from the row read again on a fresh connection (here: not applied)."""
+    from storage.writes import OutcomeUnknown
+    from tests import pg_support
+    db, journal = journaled
+    s = place.schema
+    place.sql(f'CREATE FUNCTION "{s}".slow() RETURNS trigger LANGUAGE plpgsql AS '
+              "$$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$")
+    place.sql(f'CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON "{s}".items DEFERRABLE INITIALLY DEFERRED '
+              f'FOR EACH ROW EXECUTE FUNCTION "{s}".slow()')
+    table, rows = yield shown(db, place)
+    d = db.update_row(table, rows[0], {"qty": 8})
+    import time
+    deadline = time.monotonic() + 10
+    while not pg_support.statements(place.conn, "COMMIT"):
+        assert time.monotonic() < deadline, "COMMIT never ran"
+        yield sleep(0.01)
+    [(pid, _state)] = pg_support.statements(place.conn, "COMMIT")
+    place.sql("SELECT pg_terminate_backend(%s)", (pid,))
+    [failure] = yield failure_of(d)
+    assert failure.check(OutcomeUnknown)
+    [entry] = journal.entries(database=db.display)
+    assert entry.state == "not_applied" and place.items()[0][2] == 2

@@ -91,13 +91,14 @@ async def test_esc_asks_before_discarding_changes(harness, shop):
     await edit(h)
     h.type("x")
     h.press("esc")
-    await h.wait_for(r"discard your changes\?")
-    h.press("n", "enter")                               # no: still editing, the input kept
+    await h.wait_for(r"Discard your changes\?")
+    assert "changed: name" in h.text
+    h.press("n")                                        # no: still editing, the input kept
     await h.wait_for(r"^edit · items", where="status")
-    assert "lampx" in h.text
+    assert "lampx" in h.text and "Discard" not in h.text
     h.press("esc")
-    await h.wait_for(r"discard your changes\?")
-    h.press("y", "enter")
+    await h.wait_for(r"Discard your changes\?")
+    h.press("y")                                        # one key, as the delete confirmation
     await h.wait_for(r"^items · row 1 of", where="status")
     assert rows(shop)[0][1] == "lamp"
 
@@ -135,8 +136,13 @@ async def test_quick_edit_of_a_cell(harness, shop):
     h.press("l", "E", "ctrl u")
     h.type("many")
     h.press("enter")
-    await h.wait_for(r"qty: 'many' is not a whole number", where="message")
-    assert rows(shop)[0][2] == 2
+    await h.wait_for(r"'many' is not a whole number .*nothing was saved")
+    assert h.app.prompt is not None and h.app.prompt.edit_text == "many"     # asked again, the text as typed
+    h.press("ctrl u")
+    h.type("3")
+    h.press("enter")
+    await h.wait_for(r"saved qty", where="message")
+    assert rows(shop)[0][2] == 3
 
 
 @pytest_twisted.ensureDeferred
@@ -207,7 +213,7 @@ async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
         conn.execute("UPDATE items SET name = 'other' WHERE id = 1")      # changed again since
     h.press("u")
     await h.wait_for(r"not undone: the row was changed again since", where="message")
-    assert "≠ name" in h.text and "desk lamp  →  now other" in h.text     # what the change left, what is there
+    assert "name: desk lamp  →  now other" in h.text                   # what the change left, what is there
     assert rows(shop)[0][1] == "other"
     h.press("esc")
     with sqlite3.connect(shop) as conn:
@@ -312,8 +318,8 @@ async def test_the_palette_does_not_leave_a_form_with_changes_without_asking(har
     h.type("open parts")
     await h.wait_for(r"open parts")
     h.press("enter")
-    await h.wait_for(r"discard your changes\?")
-    h.press("n", "enter")
+    await h.wait_for(r"Discard your changes\?")
+    h.press("n")
     await h.wait_for(r"^edit · items", where="status")
     assert "lampX" in h.text and rows(shop)[0][1] == "lamp"
 
@@ -371,3 +377,21 @@ async def test_on_a_narrow_screen_values_go_under_their_names_and_editing_goes_o
     h.press("ctrl s")
     await h.wait_for(r"^saved", where="message")
     assert rows(shop)[0][1] == "lamp shades"
+
+
+@pytest_twisted.ensureDeferred
+async def test_keys_typed_ahead_never_edit_the_row_the_cursor_is_leaving(harness, tmp_path):
+    from storage.demo import create_demo
+    path = tmp_path / "big.sqlite"
+    create_demo(path)
+    h = harness(path)
+    await open_table(h, "orders")
+    await h.wait_for(r"orders · row 1 of", where="status")
+    await h.idle()
+    h.press("G", "e")                                   # e before the last rows are shown
+    await h.wait_for(r"still being read: press it again", where="message")
+    await h.wait_for(r"orders · row 3,000 of 3,000", where="status")
+    await h.idle()
+    h.press("e")
+    await h.wait_for(r"^edit · orders · row 3,000", where="status")
+    assert h.app.top.mine.values[0] == 3000

@@ -331,6 +331,11 @@ class BrowseScreen(Screen):
         if reason is not None:
             self.app.message(f"{self.model.table.display} cannot be changed: {reason}", error=True)
             return False
+        m = self.model
+        if m.loading is not None or m._target is not None or m._pending_move:
+            # Keys typed ahead (G, then e): the row under the cursor is not yet the one the operator asked for.
+            self.app.message("the rows are still being read: press it again once they are shown", error=True)
+            return False
         return True
 
     def cmd_edit(self):
@@ -364,7 +369,8 @@ class BrowseScreen(Screen):
             try:
                 value = values.read(col, text, self.app.db.dialect.name, mine.values[i])
             except values.InvalidValue as e:
-                self.app.message(f"{e}; nothing was saved", error=True)
+                # Asked again with the text as typed, to correct: nothing typed is thrown away.
+                self.app.ask(caption, text, on_done=done).set_hint(f"{e.problem}; nothing was saved")
                 return
             d = self.app.db.update_row(model.table, mine, {col.name: value})
 

@@ -75,11 +75,20 @@ class ConflictScreen(Screen):
         self.app.pop()                  # the form
         self.app.message("kept their version: nothing of yours was written")
 
+    def _show_theirs(self) -> None:
+        """The grid shows their row meanwhile (it is what the database holds)."""
+        form, model, db = self.form, self.form.model, self.app.db
+        if 0 <= form.index < len(model.rows):
+            shown = model.edit_row(form.index)
+            if db.row_key(form.table, shown) == db.row_key(form.table, self.conflict.theirs):
+                model.replace_row(form.index, self.conflict.theirs)
+
     def cmd_overwrite(self):
         if self.conflict.theirs is None:
             self.app.message("the row is gone: there is nothing to overwrite (e goes on editing, k closes)",
                              error=True)
             return
+        self._show_theirs()
         self.form.rebase(self.conflict.theirs)
         self.app.pop()
         self.form.cmd_save()
@@ -88,6 +97,7 @@ class ConflictScreen(Screen):
         if self.conflict.theirs is None:
             self.app.message("the row is gone: k closes the form", error=True)
             return
+        self._show_theirs()
         self.form.rebase(self.conflict.theirs)
         self.app.pop()
         self.app.message("editing from their version: your changes are kept; ^S saves them over theirs")

@@ -146,11 +146,16 @@ class FormScreen(Screen):
         if self._discarding or not self.dirty:
             return False
 
-        def answered(text):
-            if text.strip().lower() in ("y", "yes"):
-                self._discarding = True
-                close()
-        self.app.ask("discard your changes? y discards, anything else keeps editing: ", "", on_done=answered)
+        from widgets.overlays import Confirm
+
+        def discard():
+            self.app.close_overlay()
+            self._discarding = True
+            close()
+        changed = [f.name for i, f in enumerate(self.fields) if f.changed or i in self._long]
+        self.app.open_overlay(Confirm("Discard your changes?", [f"changed: {', '.join(changed)}"],
+                                      "y discards them · any other key goes on editing", discard,
+                                      self.app.close_overlay))
         return True
 
     def escape(self) -> bool:
@@ -325,6 +330,9 @@ class FormScreen(Screen):
         if self._saving is not None:
             self.app.message("saving already…")
             return
+        for i, f in enumerate(self.fields):          # the last save's problems: each is found again, or is gone
+            if f.error:
+                self.view.set_error(i, "")
         changes = self._values()
         if changes is None:
             return
@@ -396,10 +404,10 @@ class FormScreen(Screen):
 
     def _blame(self, words: str) -> None:
         """Put the database's refusal at the field it names, where one does."""
+        import re
         low = words.lower()
-        for i, col in enumerate(self.table.columns):
-            if self.fields[i].editable and (f'"{col.name.lower()}"' in low or f"'{col.name.lower()}'" in low
-                                            or f"`{col.name.lower()}`" in low or f".{col.name.lower()}" in low):
+        for i, col in sorted(enumerate(self.table.columns), key=lambda c: -len(c[1].name)):
+            if self.fields[i].editable and re.search(rf"(?<![\w]){re.escape(col.name.lower())}(?![\w])", low):
                 self.view.set_error(i, words)
                 self.view.focus_on(i)
                 return

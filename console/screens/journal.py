@@ -173,7 +173,6 @@ class JournalScreen(ScrollingScreen):
     def _show_conflict(self, entry, conflict) -> None:
         """What the change left beside what the row holds now, field by field (the differences marked)."""
         from storage.edits import same
-        from widgets.overlays import HelpView
         left = entry.after or entry.before or {}
         names = conflict.table.column_names
         now = dict(zip(names, conflict.theirs.values, strict=True)) if conflict.theirs is not None else None
@@ -185,9 +184,11 @@ class JournalScreen(ScrollingScreen):
             else:
                 mark = "≠ " if not same(left.get(name), now[name]) else "  "
                 lines.append((mark + name, f"{was}  →  now {_value(now[name])}"))
-        title = f"#{entry.id} was not undone: the row holds something else than the change left"
-        self.app.open_overlay(HelpView([(title, lines)], "Nothing was written. Esc closes.",
-                                       on_close=self.app.close_overlay))
+        from widgets.overlays import Confirm
+        shown = [f"{name}: {text}" for name, text in lines]
+        self.app.open_overlay(Confirm(f"#{entry.id} not undone: the row changed since", shown,
+                                      "what the change left → what the row holds now · nothing was written · "
+                                      "any key closes", self.app.close_overlay, self.app.close_overlay))
 
     def _tell_browse(self, table: str) -> None:
         """A browse screen of that table under this one reads its rows again (they changed)."""

@@ -212,13 +212,15 @@ async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
     with sqlite3.connect(shop) as conn:
         conn.execute("UPDATE items SET name = 'other' WHERE id = 1")      # changed again since
     h.press("u")
+    await h.wait_for(r"Undo #1\?")
+    h.press("y")
     await h.wait_for(r"not undone: the row was changed again since", where="message")
     assert "name: desk lamp  →  now other" in h.text                   # what the change left, what is there
     assert rows(shop)[0][1] == "other"
     h.press("esc")
     with sqlite3.connect(shop) as conn:
         conn.execute("UPDATE items SET name = 'desk lamp' WHERE id = 1")
-    h.press("u")
+    h.press("u", "y")
     await h.wait_for(r"undid #1", where="message")
     await h.wait_for(r"^journal · 2 changes", where="status")
     assert "undone by #2" in h.text and "undoes #1" in h.text

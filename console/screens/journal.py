@@ -148,6 +148,20 @@ class JournalScreen(ScrollingScreen):
         if self.app.db.read_only:
             self.app.message("read-only (--read-only, or read_only = true): nothing can be changed", error=True)
             return
+        from widgets.overlays import Confirm
+
+        def yes():
+            self.app.close_overlay()
+            self._undo(entry)
+
+        def no():
+            self.app.close_overlay()
+            self.app.message("nothing was undone")
+        self.app.open_overlay(Confirm(f"Undo #{entry.id}?", [f"{entry.action} in {entry.table}: {summary(entry)}"],
+                                      "y undoes it (if the row still holds what it left) · any other key keeps it",
+                                      yes, no))
+
+    def _undo(self, entry) -> None:
         d = self.app.db.undo(entry)
 
         def done(_):

@@ -633,13 +633,12 @@ def table(figs: dict[str, Figure]) -> str:
     return "\n".join(out)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description="Benchmark browsing a big table in rowdesk (see bench/README.md).")
-    p.add_argument("--rows", type=int, default=None, help=f"orders in the big table (default {DEFAULT_ROWS:,})")
-    p.add_argument("--small-rows", type=int, default=SMALL_ROWS, help="orders in the memory baseline table")
+def add_scenario_arguments(p: argparse.ArgumentParser, *, default_rows: int, small_rows: int, quick_rows: int) -> None:
+    """The options of the browse scenarios (this script's, and bench/servers.py's on the servers)."""
+    p.add_argument("--rows", type=int, default=None, help=f"rows of the big table (default {default_rows:,})")
+    p.add_argument("--small-rows", type=int, default=small_rows, help="rows of the memory baseline table")
     p.add_argument("--reps", type=int, default=None, help="fresh-process repetitions of every scenario (default 3)")
-    p.add_argument("--db-dir", type=Path, default=Path("/tmp/rowdesk-bench"), help="cache of demo databases")
-    p.add_argument("--quick", action="store_true", help=f"smoke check: {QUICK_ROWS:,} rows, 1 rep")
+    p.add_argument("--quick", action="store_true", help=f"smoke check: {quick_rows:,} rows, 1 rep")
     p.add_argument("--presses", type=int, default=20, help="PgDn presses per run")
     p.add_argument("--gap", type=float, default=0.1, help="pause between timed key presses (s)")
     p.add_argument("--idle-seconds", type=float, default=5.0)
@@ -648,6 +647,12 @@ def main(argv=None) -> int:
     p.add_argument("--spinner-window", type=float, default=0.9,
                    help="seconds of spinner alone (no keys) in which gaps between frames are measured")
     p.add_argument("--no-probe", action="store_true", help="skip the in-process reactor probe")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="Benchmark browsing a big table in rowdesk (see bench/README.md).")
+    p.add_argument("--db-dir", type=Path, default=Path("/tmp/rowdesk-bench"), help="cache of demo databases")
+    add_scenario_arguments(p, default_rows=DEFAULT_ROWS, small_rows=SMALL_ROWS, quick_rows=QUICK_ROWS)
     p.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = p.parse_args(argv)
     rows = args.rows or (QUICK_ROWS if args.quick else DEFAULT_ROWS)

@@ -18,7 +18,6 @@ class Dialect:
     exact_collation: str = ""      # a collation under which only identical values tie
     dynamic_types: bool = False    # a column may hold values of several types (1 and 1.0 side by side)
     text_type: str = "TEXT"        # what CAST(x AS …) turns any value into text with
-    begin_sql: str = "BEGIN"       # starts a write transaction on an autocommit connection
 
     def quote(self, name: str) -> str:
         q = self.quote_char
@@ -104,7 +103,7 @@ def mysql_members(declared: str) -> list[str] | None:
 # Unary + drops SQLite's affinity conversion of the bound value (text '12' against an INTEGER column would
 # compare as 12, which ORDER BY puts before all text); BINARY: a NOCASE column would tie 'a' and 'A'.
 SQLITE = Dialect("sqlite", '"', "qmark", row_values_indexed=True, nulls_first_ascending=True,
-                 begin_sql="BEGIN IMMEDIATE", bare_prefix="+", exact_collation=" COLLATE BINARY", dynamic_types=True)
+                 bare_prefix="+", exact_collation=" COLLATE BINARY", dynamic_types=True)
 POSTGRES = Dialect("postgres", '"', "format", row_values_indexed=True, nulls_first_ascending=False)
 # MariaDB never uses an index for row-value comparisons: see PITFALLS.md.
 MYSQL = Dialect("mysql", "`", "format", row_values_indexed=False, nulls_first_ascending=True, text_type="CHAR")

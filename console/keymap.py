@@ -85,6 +85,7 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("ctrl e",), "external_editor", "edit this field in $EDITOR (long values, control characters)",
             ("form",)),
     Binding(("J",), "journal", "the journal: every change made with rowdesk, and undo", NAV),
+    Binding(("enter",), "open", "the whole change: every column, before and after", ("journal",)),
     Binding(("u",), "undo", "undo this change (if the row still holds what it left)", ("journal",)),
     Binding(("/",), "filter", "only the changes of one table", ("journal",)),
     Binding(("F",), "clear_filters", "the changes of every table", ("journal",)),

@@ -231,6 +231,25 @@ async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
 
 
 @pytest_twisted.ensureDeferred
+async def test_enter_on_a_journal_entry_shows_every_column_before_and_after(harness, shop):
+    h = await opened(harness, shop)
+    h.press("l", "E", "ctrl u")
+    h.type("desk lamp")
+    h.press("enter")
+    await h.wait_for(r"saved name", where="message")
+    h.press("J")
+    await h.wait_for(r"^journal · 1 change", where="status")
+    h.press("enter")
+    await h.wait_for(r"#1 update in items")
+    assert "≠ name: lamp  →  desk lamp" in h.text
+    assert "  qty: 2" in h.text and "≠ qty" not in h.text            # unchanged columns shown, not marked
+    assert "row [1]" in h.text
+    h.press("x")
+    await h.wait_for(r"^journal · 1 change", where="status")
+    assert "#1 update in items" not in h.text
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_megabyte_paste_fills_the_field_says_so_and_writes_nothing(harness, shop):
     import time
     h = await opened(harness, shop)

@@ -131,6 +131,35 @@ class JournalScreen(ScrollingScreen):
     def cmd_refresh(self):
         self.read()
 
+    def cmd_open(self):
+        """The whole change: every column, before and after, the changed ones marked."""
+        entry = self._focused()
+        if entry is None:
+            return
+        from storage.edits import same
+        from widgets.overlays import Confirm
+        before, after = entry.before or {}, entry.after or {}
+        names = list(after or before) if entry.action != "update" else list(dict.fromkeys([*before, *after]))
+        lines = []
+        for name in names:
+            if entry.action == "insert":
+                lines.append(f"  {name}: {_value(after.get(name))}")
+            elif entry.action == "delete":
+                lines.append(f"  {name}: {_value(before.get(name))}")
+            else:
+                changed = not same(before.get(name), after.get(name))
+                was, now = _value(before.get(name)), _value(after.get(name))
+                lines.append(f"≠ {name}: {was}  →  {now}" if changed else f"  {name}: {now}")
+        state = STATES.get(str(entry.state), str(entry.state)) or "committed"
+        key = ", ".join(_value(k) for k in entry.key) if entry.key else "?"
+        head = [f"{entry.at:%Y-%m-%d %H:%M:%S} by {entry.user} · {state}", f"row [{key}]"]
+        if entry.undone_by:
+            head.append(f"undone by #{entry.undone_by}")
+        if getattr(entry, "undoes", None):
+            head.append(f"undoes #{entry.undoes}")
+        self.app.open_overlay(Confirm(f"#{entry.id} {entry.action} in {entry.table}", [*head, "", *lines],
+                                      "any key closes", self.app.close_overlay, self.app.close_overlay))
+
     def cmd_filter(self):
         def done(text):
             self.table = text.strip() or None

@@ -58,9 +58,10 @@ class App:
 
         self.status = StatusBar()
         ro = "  read-only" if db.read_only else ""
+        self._where = TailText(f"{db.display}{ro}", "title")
         self._title = urwid.Columns([
             (urwid.PACK, urwid.Text(("title", " rowdesk  "))),
-            TailText(f"{db.display}{ro}", "title"),
+            self._where,
             (urwid.PACK, urwid.Text(("title dim", "  ? help  : commands "))),
         ])
         self.body = urwid.WidgetPlaceholder(urwid.SolidFill(" "))
@@ -231,6 +232,25 @@ class App:
         self.close_overlay()
         self.top.on_show()
         self.update_status()
+        trail = self.trail()
+        ro = "  read-only" if self.db.read_only else ""
+        self._where.set_text(f"{self.db.display}{ro}" + (f"  {trail}" if trail else ""))
+
+    def trail(self) -> str:
+        """Where the operator came from along relations, as the title shows it: `Customer 17 › Invoice 98 ›
+        InvoiceLine`; empty when the screen was not reached by following one."""
+        i = len(self.stack) - 1
+        while i > 0 and getattr(self.stack[i], "crumb", None) is None and \
+                getattr(self.stack[i], "browse", None) is not None:
+            i -= 1                               # a record or form over a browse screen: that screen's trail
+        here = self.stack[i]
+        if getattr(here, "crumb", None) is None:
+            return ""
+        steps = [getattr(here, "table_name", None) or here.title]
+        while i >= 0 and getattr(self.stack[i], "crumb", None) is not None:
+            steps.insert(0, self.stack[i].crumb)
+            i -= 1
+        return " › ".join(steps)
 
     def update_status(self) -> None:
         if self.stack:

@@ -23,10 +23,10 @@ KEEP = 1000          # rows held at most
 
 
 class BrowseModel:
-    def __init__(self, db, table: Table, on_change, on_error, deliver):
+    def __init__(self, db, table: Table, on_change, on_error, deliver, view: View | None = None):
         self.db = db
         self.table = table
-        self.view = View(table)
+        self.view = view or View(table)
         self.on_change = on_change          # called (on the reactor thread) after any change
         self.on_error = on_error            # errback factory: on_error(doing) -> errback
         # Wraps every callback of a query (App.deliver): a bug in one is a crash, not a failed query.
@@ -133,6 +133,11 @@ class BrowseModel:
 
     def show_new_row(self, row: Row) -> None:
         """An inserted row: the window read again from it, the cursor on it (where the view puts it)."""
+        self.show_row(row, "reading the new row")
+
+    def show_row(self, row: Row, label: str = "reading rows around the row") -> None:
+        """The window read from *row* on, the cursor on it (where the view puts it): a keyset seek, whatever the
+        table's size; the rows before it come as the cursor nears them."""
         full = row.values + ((row.hidden,) if row.hidden is not None else ())
         mark = paging.Plan(self.view, self.db.dialect).mark(full)
         d = self.db.fetch(self.view, mark, forward=True, limit=FETCH, inclusive=True)
@@ -142,7 +147,8 @@ class BrowseModel:
             self.first_index, self._index_from_start = None, False
             self.at_start, self.at_end = False, page.reached_end
             self.after_last = 0 if page.reached_end else None
-        self._start_main("reading the new row", d, on_page)
+            self.loaded = True
+        self._start_main(label, d, on_page)
         self.refresh_count()
 
     # -- loading ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ class Binding:
 
 
 NAV = ("tables", "browse")
-LISTS = (*NAV, "settings", "journal")        # screens whose up/down move a cursor line by line
+LISTS = (*NAV, "settings", "journal", "references")        # screens whose up/down move a cursor line by line
 
 BINDINGS: tuple[Binding, ...] = (
     Binding(("?", "f1"), "help", "show the keys of this screen"),
@@ -38,28 +38,36 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("c",), "cycle_theme", "next colour theme", ("settings",)),
     Binding(("up", "k"), "up", "previous row", NAV),
     Binding(("down", "j"), "down", "next row", NAV),
-    Binding(("up", "k"), "up", "previous line", ("settings", "value", "journal")),
-    Binding(("down", "j"), "down", "next line", ("settings", "value", "journal")),
+    Binding(("up", "k"), "up", "previous line", ("settings", "value", "journal", "references")),
+    Binding(("down", "j"), "down", "next line", ("settings", "value", "journal", "references")),
     Binding(("up", "k"), "up", "previous field", ("record",)),
     Binding(("down", "j"), "down", "next field (a long value scrolls first)", ("record",)),
     Binding(("page up", "ctrl b"), "page_up", "one page up", (*LISTS, "record", "value")),
     Binding(("page down", "ctrl f", " "), "page_down", "one page down", (*LISTS, "record", "value")),
     Binding(("home", "g"), "first", "first row", NAV),
     Binding(("end", "G"), "last", "last row", NAV),
-    Binding(("home", "g"), "first", "start", ("settings", "record", "value", "journal")),
-    Binding(("end", "G"), "last", "end", ("settings", "record", "value", "journal")),
+    Binding(("home", "g"), "first", "start", ("settings", "record", "value", "journal", "references")),
+    Binding(("end", "G"), "last", "end", ("settings", "record", "value", "journal", "references")),
     Binding(("#",), "go_to_row", "go to row number N", ("browse",)),
     Binding(("left", "h"), "left", "previous column", ("browse",)),
     Binding(("right", "l"), "right", "next column", ("browse",)),
     Binding(("0",), "first_column", "first column", ("browse",)),
     Binding(("$",), "last_column", "last column", ("browse",)),
     Binding(("c",), "go_to_column", "go to a column by name", ("browse",)),
-    Binding((">",), "widen", "widen the current column", ("browse",)),
-    Binding(("<",), "narrow", "narrow the current column", ("browse",)),
+    Binding(("]",), "widen", "widen the current column", ("browse",)),
+    Binding(("[",), "narrow", "narrow the current column", ("browse",)),
     Binding(("-",), "hide_column", "hide the current column", ("browse",)),
     Binding(("+",), "show_columns", "show the hidden columns again", ("browse",)),
     Binding(("enter",), "open", "open the selected table", ("tables",)),
-    Binding(("enter",), "open", "show the whole row", ("browse",)),
+    Binding(("enter",), "open", "on a foreign key: the row it refers to (as >); elsewhere the whole row", ("browse",)),
+    Binding(("v",), "show_row", "show the whole row, one field a line", ("browse",)),
+    Binding((">",), "follow", "follow the foreign key of this cell: its table, on the row it refers to", ("browse",)),
+    Binding(("<",), "referencing", "the rows of other tables that refer to this row, counted; Enter opens them",
+            ("browse",)),
+    Binding(("backspace",), "back", "back along the trail (the title shows it), the rows as you left them",
+            ("browse", "references", "record")),
+    Binding(("enter",), "open", "open this table, showing only the rows that refer to the row", ("references",)),
+    Binding(("r",), "refresh", "list and count them again", ("references",)),
     Binding(("enter",), "open", "show the whole value of this field, paged", ("record",)),
     Binding(("/",), "filter", "filter tables by name as you type", ("tables",)),
     Binding(("/",), "filter", "filter on the current column (? then Enter in the prompt: the syntax)", ("browse",)),
@@ -96,7 +104,7 @@ BINDINGS: tuple[Binding, ...] = (
 )
 
 # Screens that bindings may name: a binding for a screen that does not exist is a typo.
-SCREEN_NAMES = ("tables", "browse", "record", "value", "settings", "form", "conflict", "journal")
+SCREEN_NAMES = ("tables", "browse", "record", "value", "settings", "form", "conflict", "journal", "references")
 
 
 def bindings_for(screen: str) -> list[Binding]:
@@ -117,4 +125,4 @@ def key_label(key: str) -> str:
             "home": "Home", "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→",
             "ctrl b": "^B", "ctrl f": "^F", "ctrl c": "^C", "ctrl z": "^Z", "ctrl u": "^U", "f1": "F1",
             "f2": "F2", "f4": "F4", "ctrl s": "^S", "ctrl n": "^N", "ctrl o": "^O", "ctrl e": "^E",
-            "tab": "Tab", "shift tab": "S-Tab", "delete": "Del"}.get(key, key)
+            "tab": "Tab", "shift tab": "S-Tab", "delete": "Del", "backspace": "Backspace"}.get(key, key)

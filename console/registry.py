@@ -26,7 +26,17 @@ def screen(cls: type) -> type:
 
 def load_builtin() -> None:
     # Importing the modules runs their decorators.
-    from console.screens import browse, conflict, form, journal, record, settings, tables, value  # noqa: F401
+    from console.screens import (  # noqa: F401
+        browse,
+        conflict,
+        form,
+        journal,
+        record,
+        references,
+        settings,
+        tables,
+        value,
+    )
 
 
 def load_plugins() -> list[str]:

@@ -13,13 +13,13 @@ import threading
 import time
 from collections.abc import Sequence
 
-from storage import edits, paging, writes
+from storage import edits, filters, paging, writes
 from storage.backends import ErrorKind, open_backend
 from storage.dialect import Dialect
 from storage.jobs import Job, Worker, threaded
 from storage.lease import Lease
 from storage.models import build_model, new_registry_name
-from storage.schema import RowCount, Table, TableEntry
+from storage.schema import Reference, RowCount, Table, TableEntry
 from storage.targets import Target
 
 log = logging.getLogger(__name__)
@@ -383,6 +383,34 @@ class Database:
         rows = edits.Rows(self.backend, table)
         return self._read(job, lambda raw: rows.read(
             lambda sql, params=(): writes.execute(raw, self.dialect.placeholders(sql), params), key, lock=False))
+
+    # -- relations ----------------------------------------------------------------------
+    @threaded("find the tables that refer to it")
+    def referencing(self, job: Job, table: Table) -> list[Reference]:
+        """The foreign keys of every table that point at rows of *table*."""
+        return self._read(job, lambda raw: self.backend.referencing(raw, table))
+
+    @threaded("find the row")
+    def find_row(self, job: Job, table: Table, columns: Sequence[str], values: Sequence) -> edits.Row | None:
+        """The first row of *table* whose *columns* hold *values* (a foreign key's target: a key or a unique
+        index, so one seek), None when there is none (a dangling reference)."""
+        rows = edits.Rows(self.backend, table)
+        conditions = self.equal(table, columns, values)
+        where = " AND ".join(c.sql for c in conditions)
+        params = tuple(p for c in conditions for p in c.params)
+        found = self._query(job, self.dialect.placeholders(f"{rows.select} WHERE {where} LIMIT 1"), params, limit=1)
+        return rows.row_of(found[0]) if found else None
+
+    def equal(self, table: Table, columns: Sequence[str], values: Sequence) -> tuple[filters.Condition, ...]:
+        """Filters keeping the rows of *table* whose *columns* hold *values* (one per column)."""
+        return tuple(filters.equal(table.column(c), v, self.dialect) for c, v in zip(columns, values, strict=True))
+
+    @threaded("count the rows that refer to it")
+    def count_referencing(self, job: Job, reference: Reference, values: Sequence) -> RowCount:
+        """How many rows of the referencing table hold *values* in the reference's columns."""
+        table = self._describe(reference.table, job)
+        view = paging.View(table, paging.Order(), self.equal(table, reference.columns, values))
+        return self.count_rows.in_thread(self, job, view)
 
     # -- rows ---------------------------------------------------------------------
     @threaded("read rows")

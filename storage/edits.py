@@ -100,6 +100,10 @@ class Rows:
         return (" AND ".join(f"{self.d.quote(c.name)} = ?" for c in cols),
                 tuple(self.d.bind(c, v) for c, v in zip(cols, key, strict=True)))
 
+    def row_of(self, values: Sequence) -> Row:
+        """A row as its SELECT (`self.select`) returned it."""
+        return self._row(values)
+
     def _row(self, values: Sequence) -> Row:
         n = len(self.table.columns)
         return Row(tuple(values[:n]), values[n] if self.hidden_sql is not None else None)

@@ -144,6 +144,17 @@ def parse_filter(text: str, col: Column, dialect: Dialect) -> Condition | None:
     return Condition(name, sql, params, f"{name} ~ {value}", text)
 
 
+def equal(col: Column, value, dialect: Dialect) -> Condition:
+    """Rows whose *col* holds *value*, a value as the driver returned it (a foreign key's, a row's key): bound
+    as it is, compared as the engine compares keys. Its text, typed again in a filter, finds the same rows."""
+    if value is None:
+        return Condition(col.name, f"{dialect.quote(col.name)} IS NULL", (), f"{col.name} is null", "null")
+    shown = value.hex() if isinstance(value, bytes) else str(value)
+    operand = f'"{shown}"' if shown != shown.strip() or shown == "" else shown
+    return Condition(col.name, f"{dialect.quote(col.name)} = ?", (dialect.bind(col, value),),
+                     f"{col.name} = {shown}", f"={operand}")
+
+
 def _comparison(q: str, op: str, operand: str, col: Column, dialect: Dialect) -> tuple[str, tuple, str | None]:
     """(sql, params, note) comparing column *q* with the operator's *operand*."""
     if dialect.name == "sqlite":

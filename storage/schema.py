@@ -49,6 +49,36 @@ class RowIdentity:
         return (self.hidden,) if self.hidden is not None else self.columns
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key: the values of *columns* in a row of *table* are the *target_columns* of one row of *target*.
+    Tables are named as the operator names them (`schema.table` where there are schemas); a composite key has
+    several columns, in the constraint's order."""
+    table: str
+    columns: tuple[str, ...]
+    target: str
+    target_columns: tuple[str, ...]
+    name: str = ""                                # the constraint's name, where the engine has one
+
+    @property
+    def label(self) -> str:
+        """How the list of references names it: `Invoice.customer_id`, `(a, b)` for a composite one."""
+        cols = self.columns[0] if len(self.columns) == 1 else f"({', '.join(self.columns)})"
+        return f"{self.table}.{cols}"
+
+
+def references_by_constraint(rows, table: str, target_of=lambda t: t) -> tuple[Reference, ...]:
+    """References from rows of (constraint, column, target table, target column) in the constraint's column
+    order, as every engine's catalogue lists them; *target_of* names the target as the operator does."""
+    grouped: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    for name, column, target, target_column in rows:
+        cols, targets = grouped.setdefault((str(name), target), ([], []))
+        cols.append(column)
+        targets.append(target_column)
+    return tuple(Reference(table, tuple(cols), target_of(target), tuple(targets), name)
+                 for (name, target), (cols, targets) in grouped.items())
+
+
 def write_refusal(kind: str, identity: RowIdentity) -> str | None:
     """Why rowdesk will not write to a relation of this kind and identity; None when it may (the engines add
     their own reasons: privileges, materialized views)."""
@@ -68,6 +98,7 @@ class Table:
     identity: RowIdentity = RowIdentity()
     schema: str | None = None                     # the namespace; None where the engine has one (SQLite's main)
     read_only_reason: str | None = None           # why rowdesk will not write to it
+    foreign_keys: tuple[Reference, ...] = ()      # this table's references to other tables' rows
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -84,6 +115,10 @@ class Table:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    def references_from(self, column: str) -> list[Reference]:
+        """The foreign keys that *column* is part of (usually one)."""
+        return [r for r in self.foreign_keys if column in r.columns]
 
 
 @dataclass(frozen=True)

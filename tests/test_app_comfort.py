@@ -53,9 +53,9 @@ async def test_widen_narrow_hide_show_and_go_to_a_column(harness, comfort_db):
     col = h.app.top.model.columns[2]
     h.press("l", "l")
     before = col.width
-    h.press(">")
+    h.press("]")
     assert col.width == before + 4 and "name: " in h.message
-    h.press("<", "<")
+    h.press("[", "[")
     assert col.width == before - 4
     h.press("-")
     assert not any(c.startswith("n") for c in header_cells(h)) and "name hidden" in h.message

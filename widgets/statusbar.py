@@ -126,6 +126,11 @@ class TailText(urwid.Widget):
         super().__init__()
         self.text, self.attr = text, attr
 
+    def set_text(self, text: str) -> None:
+        if text != self.text:
+            self.text = text
+            self._invalidate()
+
     def rows(self, size, focus=False) -> int:
         return 1
 

@@ -9,6 +9,7 @@ from console.registry import screen
 from console.screens.base import Screen
 from storage import filters
 from storage.jobs import is_cancel
+from storage.paging import Order, View
 from storage.secrets import mask_secrets
 from widgets.grid import GridView
 from widgets.statusbar import Part
@@ -23,15 +24,20 @@ class BrowseScreen(Screen):
                    "\n  comparisons are in the column's type; a value SQLite holds of another type is compared"
                    "\n  as SQLite compares it, and the status line says so. Several columns can be filtered at once.")
 
-    def __init__(self, app, table_name: str):
+    def __init__(self, app, table_name: str, *, at=None, where=None, crumb: str | None = None):
+        """*at*: (columns, values) of the row to put the cursor on (a followed foreign key); *where*: (columns,
+        values) the rows shown must hold (the rows that refer to another one); *crumb*: where the operator came
+        from, in the title's trail (`Customer 17`)."""
         super().__init__(app)
         self.table_name = table_name
+        self.at, self.where, self.crumb = at, where, crumb
         self.model: BrowseModel | None = None
         self.grid: GridView | None = None
         self.error: str | None = None
         self.widget = Filler(Text(("type", f"  opening {table_name}…")), valign="top")
         self.closed = False
         self._refused: tuple[str, str] | None = None     # (column, text) of the filter last refused
+        self._finding = None                             # the seek to a followed reference's row
         self._describing = d = app.db.describe(table_name)
         d.addCallback(app.deliver(self._described))
         d.addErrback(app.deliver(self._describe_failed))
@@ -54,11 +60,39 @@ class BrowseScreen(Screen):
         self._describing = None
         if self.closed:
             return
-        self.model = BrowseModel(self.app.db, table, self._model_changed, self.app.failed, self.app.deliver)
+        view = View(table, Order(), self.app.db.equal(table, *self.where)) if self.where else None
+        self.model = BrowseModel(self.app.db, table, self._model_changed, self.app.failed, self.app.deliver, view)
         self.grid = GridView(self.model)
         self.widget = self.grid
         self._install()
-        self.model.open()
+        if self.at is None:
+            self.model.open()
+            return
+        columns, values = self.at
+        self.model.loading = "finding the row"
+        d = self._finding = self.app.db.find_row(table, columns, values)
+
+        def found(row):
+            self._finding = None
+            if self.closed:
+                return
+            self.model.loading = None
+            if row is None:
+                shown = ", ".join(f"{c} = {v!r}" for c, v in zip(columns, values, strict=True))
+                self.app.message(f"no row of {table.display} has {shown}: the reference is dangling", error=True)
+                self.model.open()
+            else:
+                self.model.show_row(row)
+            self.app.update_status()
+
+        def failed(failure):
+            self._finding = None
+            self.model.loading = None
+            if is_cancel(failure):
+                self.model.open()             # Esc while seeking: the table from its first row
+                return None
+            return self.app.failed(f"finding the row of {table.display}")(failure)
+        d.addCallbacks(self.app.deliver(found), self.app.deliver(failed))
 
     def _install(self) -> None:
         if self.app.stack and self.app.top is self:
@@ -314,10 +348,60 @@ class BrowseScreen(Screen):
         self.app.ask(f"filter {column.name} ({column.kind}): ", initial, on_done=done)
 
     def cmd_open(self):
+        """Enter: on a foreign-key cell, the row it refers to; elsewhere the whole row."""
+        if self._ready() and self.model.rows and self.model.table.references_from(self._column().name):
+            self.cmd_follow()
+        else:
+            self.cmd_show_row()
+
+    def cmd_show_row(self):
         if self._ready() and self.model.rows:
             from console.screens.record import RecordScreen
 
             self.app.push(RecordScreen(self.app, self))
+
+    # -- relations (storage.schema.Reference): both ways, with a trail back -----------------------------------------
+    def _column(self):
+        return self.model.table.columns[self.model.col]
+
+    def row_label(self, index: int | None = None) -> str:
+        """The row under the cursor as the trail names it: `Customer 17`, `OrderLine 98,2`, `notes rowid 5`."""
+        m = self.model
+        row = m.edit_row(index)
+        table = m.table
+        if table.primary_key:
+            key = ",".join(_key_text(row.get(table, k)) for k in table.primary_key)
+        elif row is not None and row.hidden is not None:
+            key = f"rowid {row.hidden}"
+        else:
+            key = f"row {m.position() + 1:,}" if m.position() is not None else "?"
+        return f"{table.display} {key}"
+
+    def cmd_follow(self):
+        """>: open the table the current cell's foreign key refers to, on the row it refers to."""
+        if not (self._ready() and self.model.rows):
+            return
+        col = self._column()
+        refs = self.model.table.references_from(col.name)
+        if not refs:
+            self.app.message(f"{col.name} refers to no other table (> follows a foreign key; < lists the rows "
+                             "that refer to this one)", error=True)
+            return
+        if not self._settled():
+            return
+        ref = refs[0]
+        values = [self.model.edit_row().get(self.model.table, c) for c in ref.columns]
+        if any(v is None for v in values):
+            self.app.message(f"{col.name} is NULL: it refers to no row", error=True)
+            return
+        self.app.push(BrowseScreen(self.app, ref.target, at=(ref.target_columns, values), crumb=self.row_label()))
+
+    def cmd_referencing(self):
+        """<: the tables and columns that refer to this row, with how many rows each."""
+        if not (self._ready() and self.model.rows and self._settled()):
+            return
+        from console.screens.references import ReferencesScreen
+        self.app.push(ReferencesScreen(self.app, self.model.table, self.model.edit_row(), self.row_label()))
 
     # -- editing (console.screens.form, storage.edits) ------------------------------------------------
     def _writable(self) -> bool:
@@ -331,9 +415,13 @@ class BrowseScreen(Screen):
         if reason is not None:
             self.app.message(f"{self.model.table.display} cannot be changed: {reason}", error=True)
             return False
+        return self._settled()
+
+    def _settled(self) -> bool:
+        """Is the row under the cursor the one the operator asked for? Not while keys typed ahead (G, then e)
+        wait for their rows: then say so, and no."""
         m = self.model
         if m.loading is not None or m._target is not None or m._pending_move:
-            # Keys typed ahead (G, then e): the row under the cursor is not yet the one the operator asked for.
             self.app.message("the rows are still being read: press it again once they are shown", error=True)
             return False
         return True
@@ -446,10 +534,12 @@ class BrowseScreen(Screen):
         self.cancel_work()
 
     def cancel_work(self) -> bool:
-        if self._describing is not None:
-            d, self._describing = self._describing, None
-            d.cancel()
-            return True
+        for attr in ("_describing", "_finding"):
+            d = getattr(self, attr)
+            if d is not None:
+                setattr(self, attr, None)
+                d.cancel()
+                return True
         if self.model is None:
             return False
         cancelled = self.model.cancel()
@@ -459,6 +549,10 @@ class BrowseScreen(Screen):
                 self.grid.changed()
             self.app.update_status()
         return cancelled
+
+
+def _key_text(value) -> str:
+    return value.hex() if isinstance(value, bytes) else str(value)
 
 
 def _short_name(name: str, width: int = 16) -> str:

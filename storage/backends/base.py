@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from storage.dialect import Dialect
-from storage.schema import RowCount, Table, TableEntry
+from storage.schema import Reference, RowCount, Table, TableEntry
 
 T = TypeVar("T")
 
@@ -105,6 +105,10 @@ class Backend:
         raise NotImplementedError
 
     def describe(self, raw, entry: TableEntry) -> Table:
+        raise NotImplementedError
+
+    def referencing(self, raw, table: Table) -> list[Reference]:
+        """The foreign keys of every table the user may read that point at rows of *table*."""
         raise NotImplementedError
 
     def find(self, raw, name: str) -> TableEntry | None:

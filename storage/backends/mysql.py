@@ -30,7 +30,7 @@ from storage.backends import mysql_errors, mysql_options, mysql_schema
 from storage.backends.base import Backend, ErrorKind
 from storage.backends.server_targets import CONNECT_TIMEOUT
 from storage.dialect import MYSQL
-from storage.schema import RowCount, Table, TableEntry
+from storage.schema import Reference, RowCount, Table, TableEntry
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +290,9 @@ class MySQLBackend(Backend):
 
     def find(self, raw, name: str) -> TableEntry | None:
         return mysql_schema.find(raw, name)
+
+    def referencing(self, raw, table: Table) -> list[Reference]:
+        return mysql_schema.referencing(raw, table)
 
     def estimate(self, raw, table: Table) -> RowCount | None:
         return mysql_schema.estimate(raw, table)

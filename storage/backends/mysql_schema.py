@@ -9,7 +9,16 @@ value, so that information_schema opens that one table only.
 from __future__ import annotations
 
 from storage.dialect import MYSQL
-from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry, write_refusal
+from storage.schema import (
+    Column,
+    Reference,
+    RowCount,
+    RowIdentity,
+    Table,
+    TableEntry,
+    references_by_constraint,
+    write_refusal,
+)
 from storage.types import TEXT_TYPES, mysql_kind
 
 # Below this many rows (by the server's estimate) an exact count is cheap enough to run at once.
@@ -66,14 +75,16 @@ def describe(raw, entry: TableEntry, *, mariadb: bool) -> Table:
     indexes = _rows(raw, "SELECT INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, INDEX_TYPE, SUB_PART "
                          "FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s "
                          "ORDER BY INDEX_NAME, SEQ_IN_INDEX", (name,)) if entry.type == "table" else []
-    references = {}
+    references, listed = {}, []
     if entry.type == "table":
         # References to another database's tables are left out: the catalogue is the URI's database.
-        for col, table, target in _rows(
-                raw, "SELECT COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
+        for constraint, col, table, target in _rows(
+                raw, "SELECT CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
                      "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s "
-                     "AND REFERENCED_TABLE_NAME IS NOT NULL AND TABLE_SCHEMA = REFERENCED_TABLE_SCHEMA", (name,)):
-            references[col] = (table, target)
+                     "AND REFERENCED_TABLE_NAME IS NOT NULL AND TABLE_SCHEMA = REFERENCED_TABLE_SCHEMA "
+                     "ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION", (name,)):
+            references.setdefault(col, (table, target))
+            listed.append((constraint, col, table, target))
     checks = _json_columns(raw, name) if mariadb and entry.type == "table" and any(
         c[1].lower() == "longtext" for c in columns) else set()
     primary_key = tuple(col for index, _seq, col, *_ in indexes if index == "PRIMARY")
@@ -104,7 +115,19 @@ def describe(raw, entry: TableEntry, *, mariadb: bool) -> Table:
     return Table(name=name, type=entry.type, columns=tuple(result), primary_key=primary_key,
                  identity=RowIdentity(primary_key),
                  read_only_reason=write_refusal(entry.type, RowIdentity(primary_key)),
-                 notes=notes)
+                 notes=notes, foreign_keys=references_by_constraint(listed, name))
+
+
+def referencing(raw, table: Table) -> list[Reference]:
+    """The foreign keys of this database's tables that point at *table*."""
+    by_table: dict[str, list] = {}
+    for constraint, child, col, target in _rows(
+            raw, "SELECT CONSTRAINT_NAME, TABLE_NAME, COLUMN_NAME, REFERENCED_COLUMN_NAME "
+                 "FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_SCHEMA = DATABASE() "
+                 "AND REFERENCED_TABLE_NAME = %s AND TABLE_SCHEMA = DATABASE() "
+                 "ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION", (table.name,)):
+        by_table.setdefault(child, []).append((constraint, col, table.name, target))
+    return [ref for child, rows in by_table.items() for ref in references_by_constraint(rows, child)]
 
 
 def _default(text: str | None) -> str | None:

@@ -24,7 +24,7 @@ from storage.backends.base import Backend, ErrorKind
 from storage.backends.postgres_connection import RowdeskPostgresConnection
 from storage.backends.postgres_errors import classify, describe_error, wants_password
 from storage.dialect import POSTGRES
-from storage.schema import RowCount, Table, TableEntry
+from storage.schema import Reference, RowCount, Table, TableEntry
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +149,9 @@ class PostgresBackend(Backend):
 
     def find(self, raw, name: str) -> TableEntry | None:
         return catalog.find(raw, name, self.target.schema)
+
+    def referencing(self, raw, table: Table) -> list[Reference]:
+        return catalog.referencing(raw, table)
 
     def estimate(self, raw, table: Table) -> RowCount | None:
         return catalog.estimate(raw, table)

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import psycopg
 
-from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry, write_refusal
+from storage.schema import (
+    Column,
+    Reference,
+    RowCount,
+    RowIdentity,
+    Table,
+    TableEntry,
+    references_by_constraint,
+    write_refusal,
+)
 from storage.types import POSTGRES_KINDS
 
 # Below this many rows an exact count is cheap enough to run at once.
@@ -108,17 +117,27 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnu
 WHERE i.indrelid = %s AND k.pos <= i.indnkeyatts
 ORDER BY i.indisprimary DESC, k.pos"""
 
-# Each column of each foreign key with the column it references.
-_REFERENCES = """
-SELECT a.attname, fn.nspname, fc.relname, fa.attname
+# Each column of each foreign key with the column it references, in the constraint's order. A partition's copy of
+# its parent's constraint (conparentid set) is left out: the parent's is the one that counts.
+_KEY_PAIRS = """
 FROM pg_catalog.pg_constraint con
-CROSS JOIN LATERAL unnest(con.conkey, con.confkey) AS k(col, fcol)
+CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(col, fcol, pos)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col
+JOIN pg_catalog.pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k.fcol"""
+_REFERENCES = """
+SELECT con.conname, a.attname, fn.nspname, fc.relname, fa.attname""" + _KEY_PAIRS + """
 JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
 JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
-JOIN pg_catalog.pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k.fcol
-WHERE con.conrelid = %s AND con.contype = 'f'
-ORDER BY con.conname"""
+WHERE con.conrelid = %s AND con.contype = 'f' AND con.conparentid = 0
+ORDER BY con.conname, k.pos"""
+# The foreign keys of other tables (that the user may read) pointing at one table.
+_REFERENCING = """
+SELECT con.conname, cn.nspname, c.relname, a.attname, fa.attname""" + _KEY_PAIRS + """
+JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace
+WHERE con.confrelid = %s AND con.contype = 'f' AND con.conparentid = 0
+  AND has_schema_privilege(cn.oid, 'USAGE') AND has_any_column_privilege(c.oid, 'SELECT')
+ORDER BY cn.nspname, c.relname, con.conname, k.pos"""
 
 
 class TableGone(LookupError):
@@ -137,8 +156,10 @@ def describe(raw, entry: TableEntry) -> Table:
         if usable and pos == 1:
             indexed.add(name)
     references: dict[str, tuple[str, str]] = {}
-    for name, schema, table, column in raw.execute(_REFERENCES, (oid,)).fetchall():
+    listed = []
+    for constraint, name, schema, table, column in raw.execute(_REFERENCES, (oid,)).fetchall():
         references.setdefault(name, (f"{schema}.{table}", column))
+        listed.append((constraint, name, f"{schema}.{table}", column))
     columns, notes, hidden = [], [], []
     for name, declared, notnull, default, generated, identity, readable, base in \
             raw.execute(_COLUMNS, {"oid": oid}).fetchall():
@@ -168,7 +189,18 @@ def describe(raw, entry: TableEntry) -> Table:
         name=entry.name, type=RELKINDS[relkind], columns=tuple(columns), primary_key=key,
         identity=RowIdentity(key), schema=entry.schema,
         read_only_reason=_read_only_reason(relkind, key, may_update, user), notes=tuple(notes),
+        foreign_keys=references_by_constraint(listed, entry.display),
     )
+
+
+def referencing(raw, table: Table) -> list[Reference]:
+    rel = raw.execute(_RELATION, (table.schema, table.name)).fetchone()
+    if rel is None:
+        raise TableGone(table.display)
+    by_table: dict[str, list] = {}
+    for constraint, schema, child, column, target in raw.execute(_REFERENCING, (rel[0],)).fetchall():
+        by_table.setdefault(f"{schema}.{child}", []).append((constraint, column, table.display, target))
+    return [ref for child, rows in by_table.items() for ref in references_by_constraint(rows, child)]
 
 
 def _read_only_reason(relkind: str, key: tuple[str, ...], may_update: bool, user: str) -> str | None:

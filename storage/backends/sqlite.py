@@ -34,7 +34,16 @@ from storage.backends.sqlite_files import (
 )
 from storage.dialect import SQLITE
 from storage.filters import add_sqlite_functions
-from storage.schema import Column, RowCount, RowIdentity, Table, TableEntry, write_refusal
+from storage.schema import (
+    Column,
+    Reference,
+    RowCount,
+    RowIdentity,
+    Table,
+    TableEntry,
+    references_by_constraint,
+    write_refusal,
+)
 from storage.types import sqlite_kind
 
 # Below this many rows an exact count is cheap enough to run at once.
@@ -121,10 +130,15 @@ def sqlite_table(raw, name: str, kind: str) -> Table:
     info = raw.execute(f"PRAGMA table_xinfo({q})").fetchall()
     # table_xinfo: cid, name, type, notnull, dflt_value, pk, hidden (hidden 1 = virtual-table hidden column)
     fks = {}
+    names = _table_names(raw)
+    listed = []
     for row in raw.execute(f"PRAGMA foreign_key_list({q})").fetchall():
         # id, seq, table, from, to, on_update, on_delete, match
         # "to" is NULL for "REFERENCES parent" without a column: the parent's primary key.
-        fks[row[3]] = (row[2], row[4] if row[4] is not None else _primary_key_column(raw, row[2], row[1]))
+        target = names.get(row[2].lower(), row[2])       # as written in the DDL: the table's own spelling
+        to = row[4] if row[4] is not None else _primary_key_column(raw, target, row[1])
+        fks[row[3]] = (target, to)
+        listed.append((row[0], row[3], target, to))
     indexed = _leading_index_columns(raw, q)
     columns = []
     pk = []
@@ -160,7 +174,26 @@ def sqlite_table(raw, name: str, kind: str) -> Table:
     return Table(
         name=name, type=kind, columns=tuple(columns), primary_key=primary_key, identity=identity,
         read_only_reason=write_refusal(kind, identity),
+        foreign_keys=references_by_constraint(listed, name),
     )
+
+
+def _table_names(raw) -> dict[str, str]:
+    """Every table's name by its lowered spelling: SQLite matches a foreign key's table ignoring case."""
+    return {n.lower(): n for (n,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def sqlite_referencing(raw, table: Table) -> list[Reference]:
+    """The foreign keys of every table that point at *table* (one query over every table's foreign keys)."""
+    found = raw.execute(
+        'SELECT m.name, f.id, f."from", f."to", f.seq FROM sqlite_master m, pragma_foreign_key_list(m.name) f '
+        "WHERE m.type = 'table' AND lower(f.\"table\") = lower(?) ORDER BY m.name, f.id, f.seq",
+        (table.name,)).fetchall()
+    by_table: dict[str, list] = {}
+    for child, fk_id, column, to, seq in found:
+        target = to if to is not None else (table.primary_key[seq] if seq < len(table.primary_key) else None)
+        by_table.setdefault(child, []).append((fk_id, column, table.name, target))
+    return [ref for child, rows in by_table.items() for ref in references_by_constraint(rows, child)]
 
 
 def _is_integer_pk(columns: list[Column], name: str) -> bool:
@@ -268,6 +301,9 @@ class SQLiteBackend(Backend):
 
     def describe(self, raw, entry: TableEntry) -> Table:
         return sqlite_table(raw, entry.name, entry.type)
+
+    def referencing(self, raw, table: Table) -> list[Reference]:
+        return sqlite_referencing(raw, table)
 
     def find(self, raw, name: str) -> TableEntry | None:
         """The entry of the table or view *name* (one row, not the whole catalogue)."""

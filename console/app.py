@@ -18,15 +18,17 @@ import sys
 
 import urwid
 
-from console import keymap, preferences, registry, themes
+from console import commands, keymap, preferences, registry, themes
 from console.screens.base import Screen
 from storage.jobs import is_cancel
 from storage.secrets import mask_secrets
-from widgets.overlays import HelpView, Picker, centered
+from widgets.overlays import CommandLine, HelpView, centered
 from widgets.statusbar import Prompt, StatusBar, TailText
 
 log = logging.getLogger(__name__)
-APP_COMMANDS = ("help", "palette", "back", "escape", "quit", "settings", "suspend", "journal")
+# Commands the palette does not list: they move within the screen, or are the palette itself.
+UNLISTED = frozenset({"up", "down", "page_up", "page_down", "left", "right", "next_field", "previous_field",
+                      "escape", "palette", "select"})
 SPIN_INTERVAL = 0.12
 
 
@@ -300,11 +302,26 @@ class App:
             return None
         return self.frame.keypress(size, key)
 
-    def run_command(self, command: str) -> None:
-        if command in APP_COMMANDS:
-            getattr(self, "cmd_" + command)()
-        elif not self.top.command(command):
+    def run_command(self, command: str, args=()) -> None:
+        """Run *command* with *args* (strings as typed): the app's own, else the top screen's."""
+        spec = commands.COMMANDS.get(command)
+        if spec is not None and spec.app:
+            getattr(self, "cmd_" + command)(*args)
+        elif not self.top.command(command, args):
             self.message(f"{command}: not available on this screen", error=True)
+
+    def run_line(self, line: str) -> bool:
+        """Run a command line (`sort placed_at desc`); False, with the reason said, when it cannot run."""
+        try:
+            command, args = commands.parse(line)
+        except commands.CommandError as e:
+            self.message(str(e), error=True)
+            return False
+        if not command.app and not self.top.has_command(command.name):
+            self.message(f"{command.name}: not available on this screen", error=True)
+            return False
+        self.run_command(command.name, args)
+        return True
 
     def cmd_help(self) -> None:
         top = self.top
@@ -316,32 +333,81 @@ class App:
         sections = [(top.title, rows(own)), ("Everywhere", rows(common))]
         self.open_overlay(HelpView(sections, top.help_footer, on_close=self.close_overlay))
 
-    def cmd_palette(self) -> None:
-        items: list[tuple[str, str, object]] = []
-        for cls in registry.palette_screens():
-            items.append((f"go to {cls.title}", "screen", ("screen", cls.name)))
-        seen = set()
-        for b in keymap.bindings_for(self.top.name):
-            if b.command in seen or b.command == "palette":
-                continue
-            seen.add(b.command)
-            items.append((b.help, " ".join(keymap.key_label(k) for k in b.keys), ("command", b.command)))
-        for name in self.table_names:
-            items.append((f"open {name}", "table", ("table", name)))
-        self.open_overlay(Picker("Commands · type to narrow · Enter runs · Esc closes", items,
-                                 self._picked, self.close_overlay))
+    def palette_context(self) -> commands.Context:
+        """What the palette proposes on the screen on top: its commands and the app's, screens and tables."""
+        top = self.top
+        bound = {}
+        for b in keymap.bindings_for(top.name):
+            bound.setdefault(b.command, b)
+        listed = [c for c in commands.COMMANDS.values()
+                  if c.name not in UNLISTED and (c.app or top.has_command(c.name))]
 
-    def _picked(self, value) -> None:
-        self.close_overlay()
-        kind, name = value
-        if kind == "screen":
-            self.go_to(name)
-        elif kind == "command":
-            self.run_command(name)
-        elif kind == "table":
-            self.go_to("tables")
-            if self.top.name == "tables":        # else a screen on the way asked first, or refused
-                self.top.command_open_table(name)
+        def describe(c: commands.Command) -> tuple[str, str]:
+            b = bound.get(c.name)
+            keys = " ".join(keymap.key_label(k) for k in b.keys) if b is not None else ""
+            usage = f":{c.usage}" if c.params else ""
+            return (b.help if b is not None else c.help), "  ".join(x for x in (keys, usage) if x)
+        first = [commands.Candidate(f"go to {cls.title}", "screen", f"screen {cls.name}", True)
+                 for cls in registry.palette_screens()]
+        extra = [commands.Candidate(f"open {name}", "table", f"open {commands.quoted(name)}", True)
+                  for name in self.table_names]
+        model = getattr(top, "model", None)
+        table = getattr(model, "table", None)
+        values = {"table": lambda: self.table_names,
+                  "column": lambda: table.column_names if table is not None else [],
+                  "screen": lambda: [cls.name for cls in registry.palette_screens()],
+                  "theme": lambda: list(themes.THEMES)}
+        return commands.Context(listed, describe, values, first, extra)
+
+    def cmd_palette(self, text: str = "") -> None:
+        context = self.palette_context()
+
+        def run(line: str) -> None:
+            try:
+                commands.parse(line)
+            except commands.CommandError as e:
+                palette.set_hint(str(e))
+                return
+            self.close_overlay()
+            self.run_line(line)
+        palette = CommandLine("Commands · type to narrow · Tab completes · Enter runs · Esc closes",
+                              lambda t: commands.complete(t, context), run, self.close_overlay, text)
+        self.open_overlay(palette)
+
+    def cmd_open(self, table: str | None = None) -> None:
+        """`:open NAME`: the table or view NAME (exactly, else the one it best matches), from the tables list."""
+        if table is None:
+            self.cmd_palette("open ")
+            return
+        names = self.table_names
+        if table not in names:
+            from console.screens.browse import best_match
+            i = best_match(table, names)
+            if i is None:
+                self.message(f"no table or view is called {table!r}", error=True)
+                return
+            table = names[i]
+        self.go_to("tables")
+        if self.top.name == "tables":        # else a screen on the way asked first, or refused
+            self.top.command_open_table(table)
+
+    def cmd_screen(self, name: str) -> None:
+        if name not in registry.SCREENS or not getattr(registry.SCREENS[name], "palette", False):
+            known = ", ".join(cls.name for cls in registry.palette_screens())
+            self.message(f"no screen {name!r} (screens: {known})", error=True)
+            return
+        self.go_to(name)
+
+    def cmd_theme(self, name: str | None = None) -> None:
+        names = list(themes.THEMES)
+        if name is None:
+            name = names[(names.index(self.theme) + 1) % len(names)]
+        if name not in themes.THEMES:
+            self.message(f"no theme {name!r} (themes: {', '.join(names)})", error=True)
+            return
+        self.set_theme(name)
+        self.top.on_show()
+        self.message(f"theme {name} (this session; --theme or the config file's theme for every start)")
 
     def go_to(self, name: str) -> None:
         """Bring the screen *name* to the top: back to it if open, else open it."""

@@ -485,12 +485,17 @@ class BrowseModel:
 
     # -- sort and filter ----------------------------------------------------------------------------
     def sort_by(self, column: str) -> None:
-        base = self.latest_view
-        order = base.order
+        """s on *column*: ascending, then descending, then the table's own order."""
+        order = self.latest_view.order
         if order.column == column and order.descending:
-            new = Order()                        # a third s: back to the table's own order
+            self.sort(None)                      # a third s: back to the table's own order
         else:
-            new = Order(column, descending=order.column == column)
+            self.sort(column, descending=order.column == column)
+
+    def sort(self, column: str | None, *, descending: bool = False) -> None:
+        """Sorted by *column* (None: the table's own order)."""
+        base = self.latest_view
+        new = Order(column, descending=descending) if column is not None else Order()
         view = View(self.table, new, base.filters)
         self._set_markers(view)
         self.load_first(view, label=f"sorting by {column}" if new.column else "reading rows in key order")

@@ -213,15 +213,21 @@ async def test_the_tables_filter_ranks_exact_then_prefix_and_F_clears_it(harness
 @pytest_twisted.ensureDeferred
 async def test_every_binding_names_a_command_of_its_screens(harness, comfort_db):
     from console import app as app_module
-    from console import keymap, registry
+    from console import commands, keymap, registry
 
     registry.load_builtin()
+    assert set(keymap.SCREEN_NAMES) == set(registry.SCREENS)           # every screen has keys, and no others
     for b in keymap.BINDINGS:
+        spec = commands.COMMANDS[b.command]                             # every bound command is a known command
         screens = keymap.SCREEN_NAMES if keymap.ANY in b.screens else b.screens
         for name in screens:
             assert name in keymap.SCREEN_NAMES, (b, name)
             cls = registry.SCREENS[name]
-            assert b.command in app_module.APP_COMMANDS or hasattr(cls, "cmd_" + b.command), (b.command, name)
+            owner = app_module.App if spec.app else cls
+            assert callable(getattr(owner, "cmd_" + b.command, None)), (b.command, name)
+    for spec in commands.COMMANDS.values():                             # and every command runs somewhere
+        assert callable(getattr(app_module.App, "cmd_" + spec.name, None)) if spec.app else \
+            any(callable(getattr(cls, "cmd_" + spec.name, None)) for cls in registry.SCREENS.values()), spec.name
     for name in keymap.SCREEN_NAMES:
         keys = [k for b in keymap.bindings_for(name) if name in b.screens for k in b.keys]
         assert len(keys) == len(set(keys)), (name, sorted(k for k in keys if keys.count(k) > 1))

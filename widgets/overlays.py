@@ -110,6 +110,87 @@ class Picker(urwid.WidgetWrap):
         return None
 
 
+class CommandLine(urwid.WidgetWrap):
+    """The palette: a command line with what may come next listed under it, narrowed as you type.
+
+    *complete(text)* gives the candidates (objects with label, hint, line, complete); Enter takes the focused
+    one (the first, unless the arrows moved): run with *on_run(line)* when it is complete, else put in the line
+    to go on typing; Tab puts it in the line; Esc calls *on_cancel*."""
+
+    def __init__(self, title: str, complete, on_run, on_cancel, text: str = ""):
+        self._complete, self._on_run, self._on_cancel = complete, on_run, on_cancel
+        self.edit = urwid.Edit(("key", ": "), text)
+        self.edit.set_edit_pos(len(text))
+        self.hint = urwid.Text(("dialog hint", ""))
+        self.walker = urwid.SimpleFocusListWalker([])
+        self.candidates: list = []
+        self.moved = False
+        self._fill()
+        body = urwid.Frame(urwid.ListBox(self.walker), header=urwid.Pile([self.edit, urwid.Divider("─")]),
+                           footer=self.hint)
+        super().__init__(_box(body, title))
+
+    @property
+    def text(self) -> str:
+        return self.edit.edit_text
+
+    def set_text(self, text: str) -> None:
+        self.edit.set_edit_text(text)
+        self.edit.set_edit_pos(len(text))
+        self._fill()
+
+    def set_hint(self, text: str) -> None:
+        self.hint.set_text(("dialog hint", text))
+
+    def _fill(self) -> None:
+        self.candidates = list(self._complete(self.text))
+        self.moved = False
+        rows = []
+        for cand in self.candidates:
+            row = _Choice([("weight", 4, urwid.Text(cand.label, wrap="ellipsis")),
+                           ("weight", 1, urwid.Text(("dialog hint", cand.hint), align="right", wrap="ellipsis"))],
+                          dividechars=1)
+            row.value = cand
+            rows.append(urwid.AttrMap(row, None, {None: "dialog focus", "dialog hint": "dialog focus"}))
+        if not rows:
+            rows.append(urwid.Text(("dialog hint", "  nothing matches")))
+        self.walker[:] = rows
+        self.walker.set_focus(0)
+        self.set_hint("")
+
+    @property
+    def focused(self):
+        if not self.candidates:
+            return None
+        return self.candidates[min(self.walker.focus or 0, len(self.candidates) - 1)]
+
+    def keypress(self, size, key):
+        if key == "esc":
+            self._on_cancel()
+            return None
+        if key in ("up", "down", "page up", "page down"):
+            self.moved = True
+            return super().keypress(size, key)
+        if key == "tab":
+            if self.focused is not None:
+                self.set_text(self.focused.line)
+            return None
+        if key == "enter":
+            cand = self.focused
+            if cand is None:
+                self._on_run(self.text)            # nothing proposed: the command line says what is wrong
+            elif cand.complete:
+                self._on_run(cand.line)
+            else:
+                self.set_text(cand.line)
+            return None
+        before = self.edit.edit_text
+        self.edit.keypress((size[0],), key)
+        if self.edit.edit_text != before:
+            self._fill()
+        return None
+
+
 def centered(top: urwid.Widget, bottom: urwid.Widget, width: int = 80, height: int = 92) -> urwid.Overlay:
     return urwid.Overlay(top, bottom, align="center", width=(urwid.RELATIVE, width) if width <= 100 else width,
                          valign="middle", height=(urwid.RELATIVE, height), min_width=30, min_height=6)

@@ -21,12 +21,17 @@ class Screen:
     def busy_label(self) -> str:
         return "working"
 
-    def command(self, name: str) -> bool:
-        """Run the command *name*; False when this screen has none by that name."""
+    commands: tuple = ()  # a plugin screen's own console.commands.Command entries (built-in ones are there)
+
+    def has_command(self, name: str) -> bool:
+        return callable(getattr(self, "cmd_" + name, None))
+
+    def command(self, name: str, args=()) -> bool:
+        """Run the command *name* with *args* (strings, as typed); False when this screen has none by that name."""
         method = getattr(self, "cmd_" + name, None)
         if method is None:
             return False
-        method()
+        method(*args)
         return True
 
     def cancel_work(self) -> bool:

@@ -259,7 +259,7 @@ class BrowseScreen(Screen):
         self.app.update_status()
         self.app.message(f"{len(hidden)} hidden columns shown again" if hidden else "no column is hidden")
 
-    def cmd_go_to_column(self):
+    def cmd_column(self, name: str | None = None):
         if not self._ready() or not self.model.columns:
             return
         names = [c.name for c in self.model.table.columns]
@@ -273,12 +273,16 @@ class BrowseScreen(Screen):
                 self.model.columns[i].hidden = False
             self._set_col(i)
 
+        if name is not None:
+            done(name)
+            return
+
         def change(text):
             i = best_match(text, names)
             prompt.set_hint(f"→ {names[i]}" if i is not None else "(no match)" if text.strip() else "")
         prompt = self.app.ask("column: ", "", on_done=done, on_change=change)
 
-    def cmd_go_to_row(self):
+    def cmd_goto(self, row: str | None = None):
         if not self._ready():
             return
 
@@ -293,13 +297,37 @@ class BrowseScreen(Screen):
             self.model.go_to(int(text) - 1)
             self.grid.changed()          # a row already read is a move: nothing else redraws the grid
             self.app.update_status()
+        if row is not None:
+            done(row)
+            return
         self.app.ask("go to row: ", "", on_done=done)
 
-    def cmd_sort(self):
-        if self._ready() and self.model.columns:
+    def _named_column(self, name: str):
+        """The column the operator names (exact, then prefix, then anywhere, ignoring case); else say so."""
+        names = self.model.table.column_names
+        i = best_match(name, names)
+        if i is None:
+            self.app.message(f"no column matches {name!r} (columns: {', '.join(names[:8])}"
+                             f"{', …' if len(names) > 8 else ''})", error=True)
+            return None
+        return self.model.table.columns[i]
+
+    def cmd_sort(self, column: str | None = None, direction: str | None = None):
+        """s: the current column, ascending, then descending, then unsorted; `:sort col [asc|desc|off]`."""
+        if not (self._ready() and self.model.columns):
+            return
+        if column is None:
             self.model.sort_by(self.model.table.columns[self.model.col].name)
-            self.grid.changed()
-            self.app.update_status()
+        else:
+            col = self._named_column(column)
+            if col is None:
+                return
+            if direction not in (None, "asc", "desc", "off"):
+                self.app.message(f"sort {col.name}: {direction!r} is not asc, desc or off", error=True)
+                return
+            self.model.sort(None if direction == "off" else col.name, descending=direction == "desc")
+        self.grid.changed()
+        self.app.update_status()
 
     def cmd_refresh(self):
         if self.model is None and self._describing is None:
@@ -319,10 +347,15 @@ class BrowseScreen(Screen):
             self.model.clear_filters()
             self.app.update_status()
 
-    def cmd_filter(self):
+    def cmd_filter(self, column_name: str | None = None, expression: str | None = None):
+        """/: a filter on the current column, asked for; `:filter col expression` applies it at once."""
         if not self._ready() or not self.model.columns:
             return
         column = self.model.table.columns[self.model.col]
+        if column_name is not None:
+            column = self._named_column(column_name)
+            if column is None:
+                return
         current = next((c for c in self.model.latest_view.filters if c.column == column.name), None)
         initial = _filter_text(current)
         if self._refused is not None and self._refused[0] == column.name:
@@ -345,9 +378,12 @@ class BrowseScreen(Screen):
             if condition is not None and condition.note:
                 self.app.message(f"filter {condition.label}: {condition.note}")
             self.app.update_status()
+        if expression is not None:
+            done(expression)
+            return
         self.app.ask(f"filter {column.name} ({column.kind}): ", initial, on_done=done)
 
-    def cmd_open(self):
+    def cmd_select(self):
         """Enter: on a foreign-key cell, the row it refers to; elsewhere the whole row."""
         if self._ready() and self.model.rows and self.model.table.references_from(self._column().name):
             self.cmd_follow()

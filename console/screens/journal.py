@@ -131,7 +131,7 @@ class JournalScreen(ScrollingScreen):
     def cmd_refresh(self):
         self.read()
 
-    def cmd_open(self):
+    def cmd_select(self):
         """The whole change: every column, before and after, the changed ones marked."""
         entry = self._focused()
         if entry is None:

@@ -98,7 +98,7 @@ class RecordScreen(Screen):
         """e: this row in the form (which closes back to this view)."""
         self.browse.cmd_edit()
 
-    def cmd_open(self):
+    def cmd_select(self):
         """The whole value of the focused field, paged."""
         model = self.browse.model
         row = model.current_row()

@@ -139,7 +139,7 @@ class ReferencesScreen(ScrollingScreen):
             found = True
         return found
 
-    def cmd_open(self):
+    def cmd_select(self):
         """Enter: the referring table, showing only the rows that refer to this one."""
         if not self.lines:
             return

@@ -210,7 +210,7 @@ class TablesScreen(Screen):
             e.count = None
         self.load()
 
-    def cmd_open(self):
+    def cmd_select(self):
         if self.list.shown:
             self.command_open_table(self.list.shown[self.list.cursor].name)
 
@@ -222,7 +222,8 @@ class TablesScreen(Screen):
 
         self.app.push(BrowseScreen(self.app, name))
 
-    def cmd_filter(self):
+    def cmd_filter(self, *words: str):
+        """/: the names narrowed as you type; `:filter text` narrows them at once."""
         before = self.list.needle
 
         def change(text):
@@ -233,6 +234,9 @@ class TablesScreen(Screen):
 
         def cancel():
             change(before)
+        if words:
+            change(" ".join(words))
+            return
         self.app.ask("table name: ", before, on_done=change, on_change=change, on_cancel=cancel)
 
     def cmd_clear_filters(self):

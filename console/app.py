@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 UNLISTED = frozenset({"up", "down", "page_up", "page_down", "left", "right", "next_field", "previous_field",
                       "escape", "palette", "select"})
 SPIN_INTERVAL = 0.12
+# What a key inside a bracketed paste stands for: the terminal sends text, urwid reads keys.
+PASTED = {"enter": "\n", "tab": "\t", "esc": "\x1b", "backspace": "\x7f",
+          **{f"ctrl {c}": chr(ord(c) - 96) for c in "abcdefghijklmnopqrstuvwxyz"}}
 
 
 class _Root(urwid.WidgetWrap):
@@ -56,6 +59,7 @@ class App:
         self.finished = False
         self._spin_handle = None
         self._redraw_pending = False
+        self._pasted: list[str] | None = None      # the text of a bracketed paste, while it arrives
         self.theme = theme
 
         self.status = StatusBar()
@@ -276,6 +280,18 @@ class App:
             return None
 
     def _keypress(self, size, key):
+        # A bracketed paste (the terminal marks it): its keys are text for the field being edited, never
+        # commands. Without the marks (a terminal without the mode) they are keys, as typed.
+        if key == "begin paste":
+            self._pasted = []
+            return None
+        if self._pasted is not None:
+            if key == "end paste":
+                text, self._pasted = "".join(self._pasted), None
+                self._paste(size, text)
+            elif isinstance(key, str):
+                self._pasted.append(PASTED.get(key, key if len(key) == 1 else ""))
+            return None
         if key == "ctrl c":
             # Whatever has the keys, ^C is a way out; with unsaved input, after one question (^C again quits).
             if self.prompt is None and any(s.has_unsaved() for s in self.stack):
@@ -301,6 +317,17 @@ class App:
         if self.top.typed(key):
             return None
         return self.frame.keypress(size, key)
+
+    def _paste(self, size, text: str) -> None:
+        if self.prompt is not None or self.overlay is not None:
+            # One line of text: the printable characters, as if typed (a line break would be Enter).
+            for ch in text:
+                if ch.isprintable():
+                    self.frame.keypress(size, ch)
+            return
+        if not self.top.paste(text):
+            self.message("a paste goes into a field being edited (e edits the row in a form): nothing was pasted",
+                         error=True)
 
     def run_command(self, command: str, args=()) -> None:
         """Run *command* with *args* (strings as typed): the app's own, else the top screen's."""

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 EXIT_CRASH = 70
 
 
+BRACKETED_PASTE_ON, BRACKETED_PASTE_OFF = "\x1b[?2004h", "\x1b[?2004l"
+
+
 class TerminalScreen(urwid.display.raw.Screen):
     """The terminal, where a hang-up ends the session instead of raising: the end of input, or EIO on
     reading or writing (a terminal whose other side has closed; a draw may notice it first)."""
@@ -39,7 +42,15 @@ class TerminalScreen(urwid.display.raw.Screen):
         if os.isatty(self._input_fileno() or 0):
             # ^S and ^Q are the form's keys (^S saves), not XON/XOFF flow control, which would freeze the
             # output until ^Q. The terminal's own settings come back at stop (urwid saved them at start).
-            self.tty_signal_keys(start="undefined", stop="undefined")
+            # ^C and ^Z are keys too: ^C asks before a form's changes are lost (a SIGINT would end rowdesk at once),
+            # ^Z suspends through the keymap. And a paste is marked as one (bracketed paste), so that its text is
+            # text: a tab or a ^S in it must not move or save.
+            self.tty_signal_keys(intr="undefined", start="undefined", stop="undefined", susp="undefined")
+            self.write(BRACKETED_PASTE_ON)
+
+    def _stop(self):
+        self.write(BRACKETED_PASTE_OFF)
+        super()._stop()
 
     def get_available_raw_input(self) -> list[int]:
         try:

@@ -266,6 +266,28 @@ async def test_a_megabyte_paste_fills_the_field_says_so_and_writes_nothing(harne
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_bracketed_paste_is_text_and_a_too_long_one_is_refused_whole(harness, shop):
+    h = await opened(harness, shop)
+    await edit(h)
+    h.press(*["tab"] * 4)                               # note (NULL)
+    h.press("begin paste", *("y" * 100_000), "end paste")
+    await h.wait_for(r"note: the paste \(100,000 characters\) would make the field longer", where="message")
+    form = h.app.top
+    assert form.fields[5].text == "" and not form.dirty              # nothing of it was taken
+    h.press("begin paste", "a", "tab", "b", "enter", "c", "end paste")
+    await h.wait_for(r"note: the paste has line breaks and this field is one line", where="message")
+    h.press("begin paste", "a", "tab", "b", "ctrl s", "end paste")
+    await h.wait_for(r"note: the paste holds control characters", where="message")
+    h.press("begin paste", "q", "tab", "s", "end paste")           # letters and a tab: text, not commands
+    await h.wait_for(r"^edit · items · row 1 · 1 changed", where="status")
+    assert form.fields[5].text == "q\ts"
+    assert rows(shop)[0][5] is None                                 # nothing written until ^S
+    h.press("ctrl s")
+    await h.wait_for(r"^saved", where="message")
+    assert rows(shop)[0][5] == "q\ts"
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_foreign_key_is_picked_from_the_rows_it_refers_to(harness, shop):
     h = await opened(harness, shop, "parts")
     h.press("e")

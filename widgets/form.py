@@ -197,6 +197,27 @@ class FormView(urwid.WidgetWrap):
             return True
         return row.edit.keypress((self.value_width,), key) is None
 
+    def paste(self, text: str) -> str | None:
+        """Put *text* at the cursor of the focused field, as it is: a paste is text, never keys (its tabs and
+        line breaks do not move, its ^S does not save). None when taken; else why not, and nothing was put."""
+        f = self.focused
+        if f is None or not f.editable or f.mode == TOGGLE:
+            return "this field is not typed into: nothing was pasted"
+        if any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in text):
+            return "the paste holds control characters: nothing was pasted (^E edits such a value in $EDITOR)"
+        if "\n" in text and f.mode != LINES:
+            return "the paste has line breaks and this field is one line: nothing was pasted (^E edits it in $EDITOR)"
+        row = self.field_rows[self.focus_index]
+        current = row.edit.edit_text if f.state == VALUE else ""
+        if len(current) + len(text) > MAX_TYPED:
+            return (f"the paste ({len(text):,} characters) would make the field longer than the {MAX_TYPED:,} "
+                    "characters a field takes: nothing was pasted (^E edits a longer value in $EDITOR)")
+        if f.state != VALUE:
+            f.state, f.text = VALUE, ""
+            row.edit.set_edit_text("")
+        row.edit.insert_text(text)
+        return None
+
     def _edited(self, row: _Row) -> None:
         f = row.field
         if f.state == VALUE and f.mode in (TEXT, LINES) and f.text != row.edit.edit_text:

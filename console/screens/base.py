@@ -56,6 +56,10 @@ class Screen:
         """A key offered to the text field being edited before the keymap sees it; True when it took it."""
         return False
 
+    def paste(self, text: str) -> bool:
+        """Pasted *text* (a bracketed paste), for the field being edited; False when the screen takes none."""
+        return False
+
     def escape(self) -> bool:
         """Esc, before the app's own handling (cancel, else back); True when the screen has dealt with it."""
         return False

@@ -138,6 +138,15 @@ class FormScreen(Screen):
             self.app.update_status()
         return taken
 
+    def paste(self, text: str) -> bool:
+        problem = self.view.paste(text)
+        f = self.view.focused
+        if problem is not None:
+            self.app.message(f"{f.name if f is not None else 'paste'}: {problem}", error=True)
+        else:
+            self.app.update_status()
+        return True
+
     @property
     def dirty(self) -> bool:
         return any(f.changed for f in self.fields) or bool(self._long)

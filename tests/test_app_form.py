@@ -169,7 +169,7 @@ async def test_delete_asks_and_a_referenced_row_is_refused(harness, shop):
     h.press("d")
     await h.wait_for(r"Delete 1 row of items\?")
     h.press("y")
-    await h.wait_for(r"the database refused: .*FOREIGN KEY.*nothing was deleted", where="message")
+    await h.wait_for(r"not deleted: a foreign key refused it \(other rows refer to this one", where="message")
     assert len(rows(shop)) == 2
     h.press("k", "d", "y")
     await h.wait_for(r"deleted 1 row", where="message")
@@ -319,7 +319,8 @@ async def test_a_lock_held_by_another_writer_keeps_the_form_and_a_retry_saves(ha
     other.execute("BEGIN IMMEDIATE")                   # another writer holds the database
     try:
         h.press("ctrl s")
-        await h.wait_for(r"holds the row locked .*nothing was written · \^S tries again", where="message")
+        await h.wait_for(r"not saved, locked: another process has the file locked · nothing was written · "
+                         r"\^S tries again", where="message")
         assert h.app.top.name == "form" and "lamp!" in h.text         # the form stays, with the input
     finally:
         other.execute("ROLLBACK")

@@ -38,6 +38,7 @@ class BrowseScreen(Screen):
         self.closed = False
         self._refused: tuple[str, str] | None = None     # (column, text) of the filter last refused
         self._finding = None                             # the seek to a followed reference's row
+        self._writing: str | None = None                 # what a quick edit or a delete is doing, for the spinner
         self._describing = d = app.db.describe(table_name)
         d.addCallback(app.deliver(self._described))
         d.addErrback(app.deliver(self._describe_failed))
@@ -140,6 +141,8 @@ class BrowseScreen(Screen):
         return parts
 
     def busy_label(self) -> str:
+        if self._writing is not None:
+            return self._writing
         m = self.model
         if m is not None and m.loading:
             return m.loading
@@ -497,6 +500,8 @@ class BrowseScreen(Screen):
                 self.app.ask(caption, text, on_done=done).set_hint(f"{e.problem}; nothing was saved")
                 return
             d = self.app.db.update_row(model.table, mine, {col.name: value})
+            self._writing = f"saving {col.name}"
+            d.addBoth(self._written)
 
             def saved(row):
                 if 0 <= index < len(model.rows) and model.edit_row(index) == mine:
@@ -515,6 +520,10 @@ class BrowseScreen(Screen):
         expects = HINTS.get(col.kind, "")               # the form's keys (^N, ^O) are the form's: not named here
         caption = f"{col.name} ({expects}) = " if expects else f"{col.name} = "
         self.app.ask(caption, "" if f.state == "null" else f.text, on_done=done)
+
+    def _written(self, result):
+        self._writing = None
+        return result
 
     def cmd_mark(self):
         if self._ready() and self.model.rows:
@@ -541,6 +550,8 @@ class BrowseScreen(Screen):
         def yes():
             self.app.close_overlay()
             d = self.app.db.delete_rows(table, rows)
+            self._writing = "deleting"
+            d.addBoth(self._written)
 
             def deleted(count):
                 model.marked.clear()
@@ -554,8 +565,8 @@ class BrowseScreen(Screen):
                     self.app.message(f"{failure.value} · r reads the rows again", error=True)
                     return None
                 if self.app.db.classify(failure.value).name == "CONSTRAINT":
-                    self.app.message(f"the database refused: {self.app.db.describe_error(failure.value)} (other "
-                                     "rows refer to it); nothing was deleted", error=True)
+                    self.app.message(f"not deleted: {self.app.db.describe_error(failure.value)} · < lists the rows "
+                                     "that refer to it", error=True)
                     return None
                 return self.app.failed("deleting")(failure)
             d.addCallbacks(self.app.deliver(deleted), self.app.deliver(failed))

@@ -399,8 +399,7 @@ class FormScreen(Screen):
         kind = db.classify(error)
         words = mask_secrets(db.describe_error(error))
         if kind is ErrorKind.LOCK_TIMEOUT:
-            self.app.message(f"another session holds the row locked ({words}); nothing was written · ^S tries "
-                             "again", error=True)
+            self.app.message(f"not saved, locked: {words} · nothing was written · ^S tries again", error=True)
         elif kind is ErrorKind.UNREACHABLE:
             self.app.message(f"the server cannot be reached ({words}): nothing was written · ^S tries again",
                              error=True)

@@ -233,15 +233,28 @@ def _leading_index_columns(raw, qname: str) -> set[str]:
     return lead
 
 
+# SQLite's constraint messages, as the operator is told them ({named}: what SQLite names after the colon).
+_PLAIN = {
+    "UNIQUE constraint failed:": "{named} must be unique: another row already holds this value",
+    "NOT NULL constraint failed:": "{named} cannot be empty (NULL): it needs a value",
+    "CHECK constraint failed:": "the table's check refused the value ({named})",
+    "FOREIGN KEY constraint failed": "a foreign key refused it (other rows refer to this one, or a key refers to a "
+                                     "missing row)",
+    "PRIMARY KEY must be unique": "the key must be unique: another row already has it",
+}
+
+
 class SQLiteBackend(Backend):
     name = "sqlite"
     dialect = SQLITE
     lock_clause = ""                      # BEGIN IMMEDIATE has taken the database's write lock already
 
     def begin_write_sql(self) -> list[str]:
-        # Reads wait for another process's lock visibly, in short steps (sqlite_files); a write waits in
-        # SQLite itself, up to lock_wait, then fails with "database is locked" (LOCK_TIMEOUT).
-        return [f"PRAGMA busy_timeout = {int(self.lock_wait * 1000)}", "BEGIN IMMEDIATE"]
+        # Reads wait for another process's lock visibly, in short steps (sqlite_files), up to lock_wait; a write
+        # waits in SQLite itself (which nothing can interrupt), as on the servers up to Backend.lock_wait, then
+        # fails with "database is locked" (LOCK_TIMEOUT): the form stays, and ^S tries again.
+        wait = min(self.lock_wait, Backend.lock_wait)
+        return [f"PRAGMA busy_timeout = {int(wait * 1000)}", "BEGIN IMMEDIATE"]
 
     def end_write_sql(self) -> list[str]:
         return [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"]
@@ -286,6 +299,17 @@ class SQLiteBackend(Backend):
         if isinstance(error, sqlite3.OperationalError) and "readonly" in str(error):
             return ErrorKind.READ_ONLY
         return ErrorKind.OTHER
+
+    def describe_error(self, error: BaseException) -> str:
+        """SQLite's words for a refusal, made plain; the column it names kept (the form puts it at that field)."""
+        text = str(error).strip()
+        if is_locked(error):
+            return "another process has the file locked"
+        for start, words in _PLAIN.items():
+            if text.startswith(start):
+                named = text[len(start):].strip()
+                return words.format(named=named)
+        return super().describe_error(error)
 
     def run(self, job, fn):
         """fn() again while another process holds a lock on the file; the job says it waits, and a cancel

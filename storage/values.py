@@ -59,7 +59,31 @@ def read(col: Column, text: str | None, engine: str, current=None):
     reader = _READERS.get(col.kind)
     if reader is None:
         return _text(col, text, engine)
-    return reader(col, text, engine)
+    value = reader(col, text, engine)
+    if engine == "sqlite" and col.kind in ("datetime", "time"):
+        return _sqlite_moment(value, current)
+    return value
+
+
+def _sqlite_moment(typed: str, current) -> str:
+    """SQLite keeps dates and times as text, compared as text: written in one form, whatever the operator typed
+    (`2026-02-28 10:00` as `2026-02-28 10:00:00`), so that `WHERE at >= '…'` of other programs stays right. The
+    form is the one of the value it replaces (a `T` between date and time, where that value has one), else
+    SQLite's own (`YYYY-MM-DD HH:MM:SS`); a fraction and an offset typed are kept."""
+    m = _DATETIME_RE.fullmatch(typed)
+    if m is not None:
+        day, clock, offset = m.groups()
+        if clock is None and isinstance(current, str) and len(current) == 10:
+            return day + (offset or "")            # a column that holds days: a day, as its values are
+        sep = "T" if isinstance(current, str) and len(current) > 10 and current[10] == "T" else " "
+        return f"{day}{sep}{_seconds(clock or '00:00:00')}{offset or ''}"
+    m = _TIME_RE.fullmatch(typed)
+    return f"{_seconds(m.group(1))}{m.group(2) or ''}" if m is not None else typed
+
+
+def _seconds(clock: str) -> str:
+    """HH:MM as HH:MM:00; seconds and a fraction as typed."""
+    return clock + ":00" if len(clock) == 5 else clock
 
 
 def _bad(col: Column, text: str, what: str) -> InvalidValue:

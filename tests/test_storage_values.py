@@ -55,6 +55,12 @@ def test_null_only_where_the_column_takes_it():
     assert read(col("text", "text", nullable=False), "", "postgres") == ""      # the empty string is no NULL
 
 
+def test_a_sqlite_moment_keeps_the_form_of_the_value_it_replaces():
+    assert read(col("datetime", "DATETIME"), "2026-03-31 14:05", "sqlite", "2020-01-01T00:00:00") == \
+        "2026-03-31T14:05:00"
+    assert read(col("datetime", "DATETIME"), "2026-03-31", "sqlite", "2020-01-01") == "2026-03-31"
+
+
 @pytest.mark.parametrize("kind, declared, engine, text, value", [
     ("int", "bigint(20) unsigned", "mysql", "18446744073709551615", 2 ** 64 - 1),
     ("int", "integer", "postgres", " 1_000 ", 1000),
@@ -67,7 +73,11 @@ def test_null_only_where_the_column_takes_it():
     ("decimal", "NUMERIC(8,2)", "sqlite", "9.51", "9.51"),
     ("datetime", "timestamp with time zone", "postgres", "2026-03-31 14:05+02:00",
      dt.datetime(2026, 3, 31, 14, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))),
-    ("datetime", "DATETIME", "sqlite", "2026-03-31T14:05:00", "2026-03-31T14:05:00"),
+    # SQLite keeps moments as text, compared as text: written in one form whatever was typed
+    ("datetime", "DATETIME", "sqlite", "2026-03-31T14:05:00", "2026-03-31 14:05:00"),
+    ("datetime", "DATETIME", "sqlite", "2026-03-31 14:05", "2026-03-31 14:05:00"),
+    ("datetime", "DATETIME", "sqlite", "2026-03-31 14:05:09.25+02:00", "2026-03-31 14:05:09.25+02:00"),
+    ("time", "TIME", "sqlite", "14:05", "14:05:00"),
     ("time", "time(2)", "mysql", "-838:59:59", -dt.timedelta(hours=838, minutes=59, seconds=59)),
     ("time", "time with time zone", "postgres", "10:00+05:30",
      dt.time(10, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))),

@@ -26,6 +26,7 @@ class Column:
     enforced: bool = True
     generated: bool = False       # computed by the engine (generated/computed columns): shown, never written
     autoincrement: bool = False   # the engine numbers new rows here when no value is given (a serial key)
+    members: tuple[str, ...] | None = None    # the labels of an enum type (PostgreSQL), in their order
 
     @property
     def numeric(self) -> bool:

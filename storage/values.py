@@ -269,7 +269,10 @@ def _blob(col: Column, text: str, engine: str) -> bytes:
 
 
 def members(col: Column) -> list[str] | None:
-    """The values a MySQL ENUM or SET column takes (as declared), else None."""
+    """The values an enum column takes (a PostgreSQL enum type's labels; a MySQL ENUM or SET as declared), else
+    None."""
+    if col.members is not None:
+        return list(col.members)
     declared = col.declared.strip()
     if not declared.lower().startswith(("enum(", "set(")):
         return None
@@ -279,7 +282,7 @@ def members(col: Column) -> list[str] | None:
 def _text(col: Column, text: str, engine: str) -> str:
     allowed = members(col)
     if allowed is not None:
-        if col.declared.lower().startswith("enum("):
+        if col.members is not None or col.declared.lower().startswith("enum("):
             if text not in allowed:
                 raise InvalidValue(col.name, f"{text!r} is not one of {', '.join(allowed)}")
         else:

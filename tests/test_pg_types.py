@@ -102,6 +102,8 @@ def test_every_type_is_described_and_fetched_as_the_driver_returns_it(pg_schema,
     db = opened(uri)
     table = yield db.describe(f"{schema}.every_type")
     assert [(c.name, c.declared, c.kind) for c in table.columns[1:]] == [(n, d, k) for n, _, d, k, _ in COLUMNS]
+    assert table.column("e").members == ("sad", "ok", "happy")          # an enum's labels, in their order
+    assert table.column("ma").members is None                            # an array of them is not one
     page = yield db.fetch(View(table), None, limit=10)
     want = [tuple(map(comparable, row)) for row in expected_rows(conn)]
     assert [tuple(map(comparable, row)) for row in page.rows] == want

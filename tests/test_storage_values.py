@@ -55,6 +55,16 @@ def test_null_only_where_the_column_takes_it():
     assert read(col("text", "text", nullable=False), "", "postgres") == ""      # the empty string is no NULL
 
 
+def test_a_postgres_enum_takes_its_labels_only_and_the_form_offers_them():
+    from console.screens.form import field_for
+    mood = Column("mood", "mood", "text", members=("sad", "ok", "happy"))
+    assert read(mood, "ok", "postgres") == "ok"
+    with pytest.raises(InvalidValue, match="'meh' is not one of sad, ok, happy"):
+        read(mood, "meh", "postgres")
+    f = field_for(mood, "ok", inserting=False, engine="postgres")
+    assert f.choices == ["sad", "ok", "happy"] and "one of sad, ok, happy · ^O picks" in f.hint
+
+
 def test_a_sqlite_moment_keeps_the_form_of_the_value_it_replaces():
     assert read(col("datetime", "DATETIME"), "2026-03-31 14:05", "sqlite", "2020-01-01T00:00:00") == \
         "2026-03-31T14:05:00"

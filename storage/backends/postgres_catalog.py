@@ -140,6 +140,11 @@ WHERE con.confrelid = %s AND con.contype = 'f' AND con.conparentid = 0
 ORDER BY cn.nspname, c.relname, con.conname, k.pos"""
 
 
+# The labels of enum types, in their order.
+_ENUM_LABELS = """
+SELECT enumtypid, enumlabel FROM pg_catalog.pg_enum WHERE enumtypid = ANY(%s) ORDER BY enumtypid, enumsortorder"""
+
+
 class TableGone(LookupError):
     """The table was dropped (or renamed) since the catalogue was read."""
 
@@ -161,8 +166,11 @@ def describe(raw, entry: TableEntry) -> Table:
         references.setdefault(name, (f"{schema}.{table}", column))
         listed.append((constraint, name, f"{schema}.{table}", column))
     columns, notes, hidden = [], [], []
-    for name, declared, notnull, default, generated, identity, readable, base in \
-            raw.execute(_COLUMNS, {"oid": oid}).fetchall():
+    described = raw.execute(_COLUMNS, {"oid": oid}).fetchall()
+    labels: dict[int, list[str]] = {}
+    for type_oid, label in raw.execute(_ENUM_LABELS, ([row[-1] for row in described],)).fetchall():
+        labels.setdefault(type_oid, []).append(label)
+    for name, declared, notnull, default, generated, identity, readable, base in described:
         if not readable:
             hidden.append(name)           # column privileges: selecting it would fail the whole statement
             continue
@@ -177,6 +185,7 @@ def describe(raw, entry: TableEntry) -> Table:
             default=default, pk_position=pk_position, references=references.get(name),
             indexed=name in indexed, generated=bool(generated),
             autoincrement=bool(identity) or (default or "").startswith("nextval("),
+            members=tuple(labels[base]) if base in labels else None,
         ))
     if hidden:
         notes.append(f"not shown, for want of the SELECT privilege on them: {', '.join(hidden)}")

@@ -53,6 +53,9 @@ def read(col: Column, text: str | None, engine: str, current=None):
     if text is None:
         if not col.nullable:
             raise InvalidValue(col.name, "cannot be NULL (the column is NOT NULL): type a value")
+        if col.pk_position:
+            raise InvalidValue(col.name, "is part of the key: it needs a value (a row keyed by NULL cannot be "
+                                         "found again)")
         return None
     if col.kind == "any" and current is not None:
         return _like(col, text, current, engine)

@@ -179,9 +179,10 @@ async def test_delete_asks_and_a_referenced_row_is_refused(harness, shop):
 @pytest_twisted.ensureDeferred
 async def test_read_only_refuses_every_write_with_a_reason(harness, shop):
     h = await opened(harness, shop, read_only=True)
-    for key in ("e", "E", "n", "d"):
+    for key in ("e", "E", "n", "d", "m"):
         h.press(key)
         await h.wait_for(r"read-only \(.*nothing can be changed", where="message")
+    assert not h.app.top.model.marked                        # m marks rows for d: not where d cannot delete
     h.press("q")
     await open_table(h, "cheap")
     await h.wait_for(r"cheap · view", where="status")
@@ -225,6 +226,9 @@ async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
     await h.wait_for(r"^journal · 2 changes", where="status")
     assert "undone by #2" in h.text and "undoes #1" in h.text
     assert rows(shop)[0][1] == "lamp"
+    h.press("j", "u")                                        # #1, undone already: said at once, nothing asked
+    await h.wait_for(r"change 1 was undone already \(by change 2\)", where="message")
+    assert h.app.overlay is None
     h.press("q")
     await h.wait_for(r"^items · row 1 of", where="status")
     await h.wait_for(r"│lamp")                             # the grid read its rows again

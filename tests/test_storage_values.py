@@ -65,6 +65,15 @@ def test_a_postgres_enum_takes_its_labels_only_and_the_form_offers_them():
     assert f.choices == ["sad", "ok", "happy"] and "one of sad, ok, happy · ^O picks" in f.hint
 
 
+def test_a_key_column_takes_a_value_even_where_sqlite_would_hold_null():
+    key = Column("code", "TEXT", "text", nullable=True, pk_position=1)      # a rowid table's TEXT key
+    with pytest.raises(InvalidValue, match="part of the key: it needs a value"):
+        read(key, None, "sqlite")
+    from console.screens.form import field_for
+    f = field_for(key, None, inserting=True, engine="sqlite")
+    assert f.state == "value" and "^N" not in f.hint
+
+
 def test_a_sqlite_moment_keeps_the_form_of_the_value_it_replaces():
     assert read(col("datetime", "DATETIME"), "2026-03-31 14:05", "sqlite", "2020-01-01T00:00:00") == \
         "2026-03-31T14:05:00"

@@ -485,6 +485,10 @@ class BrowseScreen(Screen):
         col = model.table.columns[i]
         mine, index = model.edit_row(), model.cursor
         f = field_for(col, mine.values[i], inserting=False, engine=self.app.db.dialect.name)
+        if col.pk_position:
+            self.app.message(f"{col.name} is part of the key: rowdesk does not change keys (other rows may refer "
+                             "to it; a new key is a new row: n inserts one)", error=True)
+            return
         if not f.editable or f.mode == "fixed" or f.mode == "lines":
             self.app.message(f"{col.name}: e edits it in the form ({f.text or 'not editable here'})", error=True)
             return
@@ -526,7 +530,7 @@ class BrowseScreen(Screen):
         return result
 
     def cmd_mark(self):
-        if self._ready() and self.model.rows:
+        if self._writable() and self.model.rows:           # marks are for d: not where nothing can be deleted
             self.model.toggle_mark()
             self.model.move(1)
             self.grid.changed()

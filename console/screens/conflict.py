@@ -54,14 +54,15 @@ class ConflictScreen(Screen):
         what = "deleted" if theirs is None else "changed"
         intro = urwid.Text(("error", f"  {table.display}: the row was {what} by someone else while you edited it. "
                                      "Nothing was written."))
-        keys = ("  k keeps theirs (your input is dropped) · e goes on editing from theirs"
-                + ("" if theirs is None else " · o overwrites theirs with your changes"))
+        keys = ("  k closes the form: the row is gone, your input is dropped" if theirs is None else
+                "  k keeps theirs (your input is dropped) · e goes on editing from theirs · o overwrites theirs "
+                "with your changes")
         self.widget = urwid.Frame(urwid.ListBox(urwid.SimpleFocusListWalker(rows)),
                                   header=urwid.Pile([intro, urwid.Text(("type", keys)), urwid.Divider()]))
 
     def status_text(self) -> list[Part]:
-        return [Part("conflict", keep=5), Part(self.form.table.display, keep=4),
-                Part("k keeps theirs · o overwrites · e edits", keep=3)]
+        keys = "k closes" if self.conflict.theirs is None else "k keeps theirs · o overwrites · e edits"
+        return [Part("conflict", keep=5), Part(self.form.table.display, keep=4), Part(keys, keep=3)]
 
     def cmd_keep_theirs(self):
         form, theirs = self.form, self.conflict.theirs
@@ -85,8 +86,7 @@ class ConflictScreen(Screen):
 
     def cmd_overwrite(self):
         if self.conflict.theirs is None:
-            self.app.message("the row is gone: there is nothing to overwrite (e goes on editing, k closes)",
-                             error=True)
+            self.app.message("the row is gone: there is nothing to overwrite · k closes the form", error=True)
             return
         self._show_theirs()
         self.form.rebase(self.conflict.theirs)

@@ -53,7 +53,10 @@ def field_for(col, value, *, inserting: bool, engine: str) -> Field:
         hint = "one of " + ", ".join(choices[:8]) + ("…" if len(choices) > 8 else "") + " · ^O picks"
     elif col.references:
         hint = (hint + " · " if hint else "") + f"a key of {col.references[0]} · ^O picks"
-    if col.nullable:
+    # A key column takes a value, even where SQLite would let it hold NULL (a rowid table's non-integer key):
+    # a row keyed by NULL cannot be found again.
+    nullable = col.nullable and not col.pk_position
+    if nullable:
         hint = (hint + " · " if hint else "") + "^N: NULL"
     if col.generated:
         return Field(col.name, label + " generated", FIXED, "(computed by the database)")
@@ -62,7 +65,7 @@ def field_for(col, value, *, inserting: bool, engine: str) -> Field:
     if inserting:
         mode = TOGGLE if col.kind == "bool" else LINES if col.kind == "json" else TEXT
         numbered = col.autoincrement and col.default is None
-        state = DEFAULT if col.default is not None or numbered else NULL if col.nullable else VALUE
+        state = DEFAULT if col.default is not None or numbered else NULL if nullable else VALUE
         text = "false" if mode == TOGGLE and state == VALUE else ""
         return Field(col.name, label, mode, text, state, hint, default_text="numbered by the database" if numbered
                      else col.default or "", choices=choices)
@@ -77,6 +80,10 @@ def field_for(col, value, *, inserting: bool, engine: str) -> Field:
     mode = TOGGLE if col.kind == "bool" and text in ("true", "false") else \
         LINES if col.kind == "json" or "\n" in text else TEXT
     return Field(col.name, label, mode, text, VALUE, hint, choices=choices)
+
+
+def _state_word(state: str) -> str:
+    return {NULL: "NULL", DEFAULT: "the default", VALUE: "a value"}[state]
 
 
 def _text(col, value) -> str:
@@ -194,11 +201,17 @@ class FormScreen(Screen):
             self.app.message(f"{f.name} cannot be changed here", error=True)
             return
         has_default = col.default is not None or col.autoincrement
-        cycle = [VALUE] + ([NULL] if col.nullable else []) + ([DEFAULT] if self.inserting and has_default else [])
+        cycle = [VALUE] + ([NULL] if col.nullable and not col.pk_position else []) + \
+            ([DEFAULT] if self.inserting and has_default else [])
         if len(cycle) == 1:
-            self.app.message(f"{f.name} is NOT NULL: it takes a value", error=True)
+            self.app.message(f"{f.name} is {'part of the key' if col.pk_position else 'NOT NULL'}: it takes a value",
+                             error=True)
             return
-        self.view.set_state(i, cycle[(cycle.index(f.state) + 1) % len(cycle)] if f.state in cycle else VALUE)
+        state = cycle[(cycle.index(f.state) + 1) % len(cycle)] if f.state in cycle else VALUE
+        self.view.set_state(i, state)
+        said = {NULL: "NULL", DEFAULT: "the database's default",
+                VALUE: f"a value: {f.text!r}" if f.text else "a value: the empty text (not NULL)"}[state]
+        self.app.message(f"{f.name}: {said} · ^N again: {_state_word(cycle[(cycle.index(state) + 1) % len(cycle)])}")
         self.app.update_status()
 
     def cmd_pick(self):

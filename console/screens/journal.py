@@ -24,8 +24,10 @@ STATES = {"committed": "", "unknown": "outcome unknown", "pending": "pending", "
 
 
 def _value(v) -> str:
-    return NULL_TEXT if v is None else one_line(v if isinstance(v, str) else repr(v) if isinstance(v, bytes)
-                                                else str(v), 24)
+    """A value as the journal lists it: bytes in hex, as the grid and the form show them."""
+    if v is None:
+        return NULL_TEXT
+    return one_line(v if isinstance(v, str) else v.hex(" ") if isinstance(v, bytes) else str(v), 24)
 
 
 def summary(entry) -> str:
@@ -176,6 +178,9 @@ class JournalScreen(ScrollingScreen):
             return
         if self.app.db.read_only:
             self.app.message("read-only (--read-only, or read_only = true): nothing can be changed", error=True)
+            return
+        if entry.undone_by:
+            self.app.message(f"change {entry.id} was undone already (by change {entry.undone_by})", error=True)
             return
         from widgets.overlays import Confirm
 

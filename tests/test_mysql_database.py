@@ -207,3 +207,30 @@ def test_a_connect_that_fails_is_not_tried_twice_for_a_read(open_mysql):
         silent.close()
         for conn in attempts:
             conn.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_refusals_of_keys_foreign_keys_not_null_and_checks_are_plain_words(mysql_database, open_mysql):
+    uri, _name, conn = mysql_database
+    run(conn, "CREATE TABLE parent (id int PRIMARY KEY, email varchar(40) UNIQUE, n int NOT NULL CHECK (n > 0))")
+    run(conn, "CREATE TABLE child (id int PRIMARY KEY, parent_id int, "
+              "CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent(id))")
+    run(conn, "INSERT INTO parent VALUES (1, 'a@x', 1)")
+    run(conn, "INSERT INTO child VALUES (1, 1)")
+    db = open_mysql(uri)
+    said = {}
+    for what, sql in (("unique", "INSERT INTO parent VALUES (2, 'a@x', 1)"),
+                      ("referenced", "DELETE FROM parent WHERE id = 1"),
+                      ("dangling", "INSERT INTO child VALUES (2, 99)"),
+                      ("null", "INSERT INTO parent VALUES (3, 'b@x', NULL)"),
+                      ("check", "INSERT INTO parent VALUES (4, 'c@x', -1)")):
+        [failure] = yield failure_of(db.write([(sql, ())]))
+        assert db.classify(failure.value) is ErrorKind.CONSTRAINT, what
+        said[what] = db.describe_error(failure.value)
+    assert said == {
+        "unique": "email must be unique: another row already holds 'a@x'",
+        "referenced": "other rows refer to it (child.parent_id, foreign key child_parent)",
+        "dangling": "parent_id refers to a row of parent that does not exist (foreign key child_parent)",
+        "null": "n cannot be empty (NULL): it needs a value",
+        "check": "the table's check n refused the value",
+    }

@@ -132,6 +132,35 @@ def describe(error: BaseException, target) -> str:
         return f"another session holds a lock on these rows; gave up waiting ({message})"
     if code == DEADLOCK:
         return f"deadlock with another session: the transaction was rolled back ({message})"
+    plain = _constraint(code, message)
+    if plain is not None:
+        return plain
     if code is not None:
         return f"MySQL error {code}: {message}"
     return message or type(error).__name__
+
+
+_DUPLICATE = re.compile(r"Duplicate entry '(.*)' for key '([^']*)'", re.S)
+_CHILD = re.compile(r"\(`[^`]*`\.`([^`]*)`, CONSTRAINT `([^`]*)` FOREIGN KEY \(([^)]*)\) REFERENCES `([^`]*)`")
+_NULL = re.compile(r"Column '([^']*)' cannot be null")
+_CHECK = re.compile(r"CONSTRAINT `([^`]*)` failed")
+
+
+def _constraint(code, message: str) -> str | None:
+    """A refusal of a key, a foreign key, NOT NULL or a check, in plain words naming what refused (the form puts
+    it at the field it names); None for anything else."""
+    if code == 1062 and (m := _DUPLICATE.search(message)):
+        value, key = m.groups()
+        key = key.rsplit(".", 1)[-1]                    # MySQL 8 writes table.key
+        return f"{key} must be unique: another row already holds {value!r}"
+    if code in (1451, 1217) and (m := _CHILD.search(message)):
+        child, constraint, columns, _parent = m.groups()
+        return f"other rows refer to it ({child}.{columns.replace('`', '')}, foreign key {constraint})"
+    if code in (1452, 1216) and (m := _CHILD.search(message)):
+        _child, constraint, columns, parent = m.groups()
+        return f"{columns.replace('`', '')} refers to a row of {parent} that does not exist (foreign key {constraint})"
+    if code == 1048 and (m := _NULL.search(message)):
+        return f"{m.group(1)} cannot be empty (NULL): it needs a value"
+    if code in (3819, 4025) and (m := _CHECK.search(message)):
+        return f"the table's check {m.group(1).rsplit('.', 1)[-1]} refused the value"
+    return None

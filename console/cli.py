@@ -1,4 +1,4 @@
-"""The command line: `rowdesk [TARGET] [options]` and `rowdesk demo [--rows N] PATH`.
+"""The command line: `rowdesk [TARGET] [options]`, `rowdesk demo [--rows N] PATH` and `rowdesk export …`.
 
 Everything that can fail before the interface starts fails here, with one
 line on stderr and a non-zero exit: never a traceback, never a garbled
@@ -24,6 +24,7 @@ CRASH_KINDS = ("key", "callback", "thread", "segfault")
 USAGE = """\
 rowdesk [TARGET | @NAME] [--read-only] [--dump-core] [--theme dark|light|mono]
        rowdesk demo [--rows N] PATH
+       rowdesk export TARGET TABLE [--where 'COLUMN FILTER']... [--sort COLUMN [--desc]] [--format F] OUT
        rowdesk --version | --help"""
 DEMO_USAGE = "rowdesk demo [--rows N] PATH"
 
@@ -42,7 +43,9 @@ Browse the tables of a database, of any size, from a terminal.
   @NAME   a connection saved in the config file, [connections.NAME] in
           {preferences_path()} (its read_only = true is honoured).
   demo    {DEMO_USAGE} creates a demo database of any size
-          (1M rows: ~10 s); see rowdesk demo --help.""",
+          (1M rows: ~10 s); see rowdesk demo --help.
+  export  writes a table's rows to CSV, JSON Lines or JSON, for scripts;
+          see rowdesk export --help.""",
     )
     p.add_argument("target", nargs="?", metavar="TARGET", help=argparse.SUPPRESS)   # described above
     p.add_argument("--read-only", action="store_true", help="open the database read-only (SQLite: mode=ro)")
@@ -110,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["demo"]:
         return run_demo(argv[1:])
+    if argv[:1] == ["export"]:
+        from console.export_cli import run_export
+        return run_export(argv[1:])
     args = main_parser().parse_args(argv)
     from console import preferences
     from storage.targets import TargetError, parse_target

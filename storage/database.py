@@ -25,6 +25,21 @@ from storage.targets import Target
 log = logging.getLogger(__name__)
 
 
+def _put_in_place(part: str, path: str) -> None:
+    """*part* renamed to *path*, unless *path* was taken meanwhile (FileExistsError): never replaced."""
+    import os
+    try:
+        os.link(part, path)                         # atomic, and fails on an existing name
+    except FileExistsError:
+        raise
+    except OSError:                                 # a file system without hard links
+        if os.path.exists(path):
+            raise FileExistsError(f"{path} exists: not replaced") from None
+        os.rename(part, path)
+        return
+    os.unlink(part)
+
+
 class ReadOnly(Exception):
     """A write asked of a database opened read-only: refused before anything is sent."""
 
@@ -411,6 +426,60 @@ class Database:
         table = self._describe(reference.table, job)
         view = paging.View(table, paging.Order(), self.equal(table, reference.columns, values))
         return self.count_rows.in_thread(self, job, view)
+
+    # -- export -------------------------------------------------------------------
+    @threaded("export")
+    def export(self, job: Job, view: paging.View, fmt: str, path: str, *, overwrite: bool = False,
+               progress=None, batch: int = 5000) -> int:
+        """Write the rows of *view* (its sort and filters) to *path* in *fmt* (storage.export.FORMATS), read
+        through once and written as they come; the number of rows. *progress(rows)* is called on the reactor
+        thread about ten times a second. The file is written as PATH.part and put in place when complete; a
+        cancel or an error removes it. An existing file is never replaced unless *overwrite* (FileExistsError);
+        path "-" writes to standard output."""
+        import os
+        import sys
+
+        from storage.export import Writer
+
+        if path != "-" and not overwrite and os.path.exists(path):
+            raise FileExistsError(f"{path} exists: not replaced")
+        part = f"{path}.part" if path != "-" else None
+        out = open(part, "w", newline="", encoding="utf-8") if part else sys.stdout  # noqa: SIM115
+        writer = Writer(fmt, out, view.table.columns)
+        last = [0.0]                                # the first batch is told at once
+
+        def consume(rows):
+            job.check()
+            writer.rows(rows)
+            now = time.monotonic()
+            if progress is not None and now - last[0] >= 0.1:
+                last[0] = now
+                self.reactor.callFromThread(progress, writer.rows_written)
+        lease = self._lease(job)
+        try:
+            writer.header()
+            # Not through backend.run, which runs a read again after a lock: rows already written would be
+            # written twice.
+            for sql, params in paging.Plan(view, self.dialect).stream_sql():
+                self.backend.stream(lease.raw, sql, params, batch, consume)
+            writer.end()
+            out.flush()
+            if part is not None:
+                out.close()
+                if overwrite:
+                    os.replace(part, path)
+                else:
+                    _put_in_place(part, path)
+        except BaseException:
+            lease.discard()                         # a result read halfway: the connection is not reused
+            if part is not None:
+                out.close()
+                try:
+                    os.unlink(part)
+                except FileNotFoundError:
+                    pass
+            raise
+        return writer.rows_written
 
     # -- rows ---------------------------------------------------------------------
     @threaded("read rows")

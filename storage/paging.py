@@ -299,6 +299,28 @@ class Plan:
         sql = f"SELECT count(*) FROM {self.table_sql} WHERE " + " AND ".join(where)
         return self.d.placeholders(sql), params
 
+    def stream_sql(self) -> list[tuple[str, list]]:
+        """The whole view in its order, without LIMIT, one statement per segment (the NULLs of the sort column
+        where the view puts them): read through once, on one connection (an export). The visible columns only."""
+        direction = " DESC" if self.desc else ""
+        select = self.select.rsplit(" FROM ", 1)[0]
+        if self.view.table.identity.hidden is not None:
+            select = select[:select.rindex(", ")]            # without the hidden row id
+        statements = []
+        for seg in self.segments():
+            where, params = self._segment_where(seg)
+            if self.keyed:
+                order = ", ".join(c + direction for c in self._order_cols(seg))
+            else:
+                order = self.sort_sql + direction if self.sort_sql is not None and seg != "null" else ""
+            sql = f"{select} FROM {self.table_sql}"
+            if where:
+                sql += " WHERE " + " AND ".join(where)
+            if order:
+                sql += " ORDER BY " + order
+            statements.append((self.d.placeholders(sql), params))
+        return statements
+
     def count_sql(self):
         where = [c.sql for c in self.view.filters]
         params = [p for c in self.view.filters for p in c.params]

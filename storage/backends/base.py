@@ -92,6 +92,17 @@ class Backend:
         """What puts the connection back as reads expect it, after a write transaction (best effort)."""
         return []
 
+    def stream(self, raw, sql: str, params, size: int, consume: Callable[[list], None]) -> None:
+        """Run one SELECT on *raw* and give its rows to consume() *size* at a time, as they come, never all of
+        them in memory; consume may raise (a cancel) to stop."""
+        cur = raw.cursor()
+        try:
+            cur.execute(sql, params)
+            while batch := cur.fetchmany(size):
+                consume(batch)
+        finally:
+            cur.close()
+
     def run(self, job, fn: Callable[[], T]) -> T:
         """Run one read, fn(), with the engine's own way of waiting (SQLite: another process's lock)."""
         return fn()

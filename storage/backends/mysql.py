@@ -224,6 +224,19 @@ class MySQLBackend(Backend):
     def unprepare(self, raw) -> None:
         raw.job = None
 
+    def stream(self, raw, sql: str, params, size: int, consume) -> None:
+        # PyMySQL's own cursor reads the whole result first: an unbuffered one streams it. Stopped halfway, the
+        # rest of the result would have to be read to use the connection again: it is closed instead.
+        cur = raw.cursor(pymysql.cursors.SSCursor)
+        try:
+            cur.execute(sql, params)
+            while batch := cur.fetchmany(size):
+                consume(list(batch))
+        except BaseException:
+            raw.close()
+            raise
+        cur.close()
+
     def interrupt(self, raw) -> None:
         """KILL QUERY the statement running on *raw*, from a connection of our own; again while that same
         statement still runs (a KILL that reaches the server before the statement starts is lost)."""

@@ -115,6 +115,14 @@ class PostgresBackend(Backend):
     def unprepare(self, raw) -> None:
         raw.guard.job = None
 
+    def stream(self, raw, sql: str, params, size: int, consume) -> None:
+        # A client cursor would hold the whole result in memory: a server-side cursor, in a transaction of its
+        # own (rolled back: it only reads), FETCHes a batch at a time. A cancel stops the FETCH running.
+        with raw.transaction(force_rollback=True), raw.cursor(name="rowdesk_stream") as cur:
+            cur.execute(sql, params)
+            while batch := cur.fetchmany(size):
+                consume(batch)
+
     def interrupt(self, raw) -> None:
         """Cancel the statement running on *raw* (control thread), again while it still runs: a request
         that reached the server before the statement did is dropped there."""

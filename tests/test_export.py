@@ -1,0 +1,176 @@
+"""Export on each engine (tests/app_engines.py's data set, every kind of column): CSV, JSON Lines and JSON read
+back and compared row by row with the rows the database holds; the view's sort and filters kept; a cancelled
+export and a refused overwrite leave no file behind; the command line `rowdesk export`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import pytest_twisted
+
+from storage import filters
+from storage.database import Database
+from storage.jobs import Cancelled
+from storage.paging import Order, View
+from storage.targets import parse_target
+from storage.types import kind
+from tests import app_engines as data
+
+
+@pytest.fixture(scope="module", params=data.ENGINES)
+def engine(request, tmp_path_factory):
+    yield from data.made(request.param, tmp_path_factory)
+
+
+@pytest.fixture
+def db(engine):
+    from twisted.internet import reactor
+    d = Database(parse_target(engine.target, read_only=True), reactor)
+    yield d
+    d.close()
+
+
+def as_text(col, v) -> str:
+    """What the CSV holds for a value, worked out here on its own."""
+    if v is None:
+        return ""
+    shown = kind(col.kind).show(v) if kind(col.kind).show is not None else None
+    if shown is not None:
+        return shown
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+async def all_rows(db, view):
+    rows, mark = [], None
+    while True:
+        page = await db.fetch(view, mark, limit=500)
+        rows += page.rows
+        if page.reached_end:
+            return rows
+        mark = page.marks[-1]
+
+
+@pytest_twisted.ensureDeferred
+async def test_csv_holds_every_row_and_value_as_the_database_does(db, engine, tmp_path):
+    await db.tables()
+    table = await db.describe(engine.table("OrderLine"))
+    view = View(table)
+    out = tmp_path / "lines.csv"
+    seen = []
+    n = await db.export(view, "csv", str(out), progress=seen.append, batch=37)
+    rows = await all_rows(db, view)
+    assert n == len(rows) == data.ROWS
+    with open(out, newline="", encoding="utf-8") as f:
+        got = list(csv.reader(f))
+    assert got[0] == table.column_names
+    want = [[as_text(c, v) for c, v in zip(table.columns, row, strict=True)] for row in rows]
+    assert got[1:] == want
+    assert not os.path.exists(f"{out}.part")
+
+
+@pytest_twisted.ensureDeferred
+async def test_jsonl_and_json_keep_types_and_the_views_sort_and_filters(db, engine, tmp_path):
+    await db.tables()
+    table = await db.describe(engine.table("OrderLine"))
+    cond = filters.parse_filter(">10", table.column("Quantity"), db.dialect)
+    view = View(table, Order("UnitPrice", descending=True), (cond,))
+    rows = await all_rows(db, view)
+    for fmt in ("jsonl", "json"):
+        out = tmp_path / f"lines.{fmt}"
+        n = await db.export(view, fmt, str(out))
+        text = out.read_text(encoding="utf-8")
+        objs = [json.loads(line, parse_float=decimal.Decimal) for line in text.splitlines()] if fmt == "jsonl" \
+            else json.loads(text, parse_float=decimal.Decimal)
+        assert n == len(objs) == len(rows) > 0
+        for obj, row in zip(objs, rows, strict=True):
+            assert list(obj) == table.column_names
+            for c, v in zip(table.columns, row, strict=True):
+                got = obj[c.name]
+                if v is None:
+                    assert got is None
+                elif c.kind == "int":
+                    assert got == v and isinstance(got, int)
+                elif c.kind == "decimal":
+                    assert got == decimal.Decimal(str(v))          # every digit, as a JSON number
+                elif c.kind == "bool":
+                    assert got is bool(v)
+                elif c.kind == "blob":
+                    assert got == bytes(v).hex()
+                elif c.kind == "json":
+                    assert got == (json.loads(v, parse_float=decimal.Decimal) if isinstance(v, str) else v)
+                elif isinstance(v, (dt.date, dt.datetime, dt.time)):
+                    assert got == v.isoformat()
+                else:
+                    assert got == as_text(c, v)
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_existing_file_is_never_replaced_unless_asked(db, engine, tmp_path):
+    await db.tables()
+    table = await db.describe(engine.table("OrderLine"))
+    out = tmp_path / "lines.csv"
+    out.write_text("mine")
+    with pytest.raises(FileExistsError):
+        await db.export(View(table), "csv", str(out))
+    assert out.read_text() == "mine" and not os.path.exists(f"{out}.part")
+    n = await db.export(View(table), "csv", str(out), overwrite=True)        # asked for: replaced
+    assert n == data.ROWS and out.read_text().startswith("OrderId,")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_cancelled_export_removes_its_partial_file(tmp_path):
+    from twisted.internet import defer, reactor
+
+    from tests.conftest import make_db
+    path = make_db(tmp_path / "big.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+                   "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 300000) "
+                   "INSERT INTO t SELECT n, 'value ' || n FROM s;")
+    db = Database(parse_target(str(path), read_only=True), reactor)
+    try:
+        table = await db.describe("t")
+        out = tmp_path / "t.csv"
+        told = []
+        d = None
+
+        def progress(rows):
+            told.append(rows)
+            if len(told) == 1:
+                assert os.path.exists(f"{out}.part") and not out.exists()      # written beside, as it comes
+                d.cancel()
+        d = db.export(View(table), "csv", str(out), progress=progress, batch=10)
+        with pytest.raises((Cancelled, defer.CancelledError)):
+            await d
+        assert told and not out.exists() and not os.path.exists(f"{out}.part")
+    finally:
+        db.close()
+
+
+def test_the_command_line_exports_with_a_filter_and_a_sort(engine, tmp_path):
+    out = tmp_path / "some.csv"
+    cmd = [sys.executable, "-m", "console", "export", engine.target, engine.table("OrderLine"), str(out),
+           "--where", "Quantity >10", "--sort", "UnitPrice", "--desc"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "rows to" in run.stderr and "rows/s" in run.stderr
+    rows = list(csv.reader(out.open(newline="", encoding="utf-8")))
+    names = rows[0]
+    q, p = names.index("Quantity"), names.index("UnitPrice")
+    assert rows[1:] and all(int(r[q]) > 10 for r in rows[1:])
+    prices = [decimal.Decimal(r[p]) for r in rows[1:]]
+    assert prices == sorted(prices, reverse=True)
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "exists" in again.stderr and "--force" in again.stderr
+    bad = subprocess.run(cmd[:6] + [str(tmp_path / "x.csv"), "--where", "Nope =1"], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 1 and "has no column 'Nope'" in bad.stderr and "Traceback" not in bad.stderr

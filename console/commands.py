@@ -85,6 +85,8 @@ BUILTIN: tuple[Command, ...] = (
     _c("show_row", "show the whole row"),
     _c("follow", "follow the foreign key of the current cell"),
     _c("referencing", "the rows that refer to this row"),
+    _c("export", "export the rows of this view (its sort and filters) to a file",
+       Param("format", "choice", ("csv", "jsonl", "json")), Param("path", "path")),
     # record and value
     _c("next_record", "next row"), _c("previous_record", "previous row"),
     _c("toggle_format", "JSON: pretty-printed or as stored"),

@@ -93,6 +93,8 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("ctrl o",), "pick", "pick the value from the ones the column takes", ("form",)),
     Binding(("ctrl e",), "external_editor", "edit this field in $EDITOR (long values, control characters)",
             ("form",)),
+    Binding(("x",), "export", "export the rows of this view (its sort and filters) to CSV, JSON Lines or JSON",
+            ("browse",)),
     Binding(("J",), "journal", "the journal: every change made with rowdesk, and undo", NAV),
     Binding(("enter",), "select", "the whole change: every column, before and after", ("journal",)),
     Binding(("u",), "undo", "undo this change (if the row still holds what it left)", ("journal",)),

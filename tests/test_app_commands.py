@@ -123,3 +123,34 @@ def test_completion_proposes_what_comes_next():
     assert lines("goto 12") == ["goto 12"]                   # a number: as typed
     assert lines("filter status =a b") == ["filter status =a b"]
     assert "sort " in lines("sor")
+
+
+@pytest_twisted.ensureDeferred
+async def test_export_the_view_from_the_palette_and_with_x(harness, browse_db, tmp_path):
+    import csv
+    h = await people(harness, browse_db)
+    out = tmp_path / "lisbon.csv"
+    h.press(":")
+    h.type("filter city =Lisbon")
+    h.press("enter")
+    await h.wait_for(r"filter city = Lisbon · row 1 of 1,666", where="status")
+    h.press(":")
+    h.type(f"export csv {out}")
+    h.press("enter")
+    await h.wait_for(r"exported 1,666 rows to .*lisbon\.csv", where="message")
+    rows = list(csv.reader(out.open(newline="")))
+    assert rows[0][:4] == ["id", "name", "age", "city"] and len(rows) == 1667
+    assert {r[3] for r in rows[1:]} == {"Lisbon"}
+    h.press("x")                                          # the same file again: asked before it is replaced
+    await h.wait_for(r"export to \(.csv, .jsonl or .json\): ", where="message")
+    h.press("ctrl u")
+    h.type(str(out))
+    h.press("enter")
+    await h.wait_for(r"Replace .*lisbon\.csv\?")
+    h.press("n")
+    await h.wait_for(r"nothing exported: .* is kept", where="message")
+    h.press(":")
+    h.type(f"export {tmp_path / 'lisbon.jsonl'}")        # the format from the name
+    h.press("enter")
+    await h.wait_for(r"exported 1,666 rows to .*lisbon\.jsonl", where="message")
+    assert len((tmp_path / "lisbon.jsonl").read_text().splitlines()) == 1666

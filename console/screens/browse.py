@@ -39,6 +39,7 @@ class BrowseScreen(Screen):
         self._refused: tuple[str, str] | None = None     # (column, text) of the filter last refused
         self._finding = None                             # the seek to a followed reference's row
         self._writing: str | None = None                 # what a quick edit or a delete is doing, for the spinner
+        self._exporting = None                           # the export running (Esc cancels it)
         self._describing = d = app.db.describe(table_name)
         d.addCallback(app.deliver(self._described))
         d.addErrback(app.deliver(self._describe_failed))
@@ -143,6 +144,8 @@ class BrowseScreen(Screen):
     def busy_label(self) -> str:
         if self._writing is not None:
             return self._writing
+        if self._exporting is not None:
+            return "exporting"
         m = self.model
         if m is not None and m.loading:
             return m.loading
@@ -525,6 +528,96 @@ class BrowseScreen(Screen):
         caption = f"{col.name} ({expects}) = " if expects else f"{col.name} = "
         self.app.ask(caption, "" if f.state == "null" else f.text, on_done=done)
 
+    # -- export (storage.export) ------------------------------------------------------------------------------
+    def cmd_export(self, fmt: str | None = None, path: str | None = None):
+        """x: the rows of this view to a file, asked for; `:export csv out.csv` at once."""
+        if not self._ready():
+            return
+        if self._exporting is not None:
+            self.app.message("an export is running: Esc cancels it", error=True)
+            return
+        from storage.export import FORMATS, format_of
+        if fmt is not None and fmt not in FORMATS and path is None and format_of(fmt):
+            fmt, path = None, fmt                            # `:export out.jsonl`: the format from the name
+        if fmt is not None and fmt not in FORMATS:
+            self.app.message(f"export: {fmt!r} is not csv, jsonl or json", error=True)
+            return
+
+        def chosen(text: str) -> None:
+            import os
+            text = os.path.expanduser(text.strip())
+            if not text:
+                return
+            kind = fmt or format_of(text)
+            if kind is None:
+                self.app.message(f"export: {text}: name a .csv, .jsonl or .json file (or :export csv {text})",
+                                 error=True)
+                return
+            if os.path.isdir(text):
+                self.app.message(f"export: {text} is a folder: name a file in it", error=True)
+                return
+            if os.path.exists(text):
+                from widgets.overlays import Confirm
+
+                def yes():
+                    self.app.close_overlay()
+                    self._export(kind, text, overwrite=True)
+
+                def no():
+                    self.app.close_overlay()
+                    self.app.message(f"nothing exported: {text} is kept")
+                self.app.open_overlay(Confirm(f"Replace {text}?", [f"{text} exists ({os.path.getsize(text):,} bytes)"],
+                                              "y replaces it · any other key keeps it", yes, no))
+                return
+            self._export(kind, text, overwrite=False)
+        if path is not None:
+            chosen(path)
+            return
+        default = f"{self.model.table.name}.{fmt or 'csv'}"
+        self.app.ask("export to (.csv, .jsonl or .json): ", default, on_done=chosen)
+
+    def _export(self, fmt: str, path: str, *, overwrite: bool) -> None:
+        import time
+        m = self.model
+        total = m.total.rows if m.total is not None and m.total.rows is not None else None
+        started = time.monotonic()
+        self._export_note = f"exporting to {path}"
+
+        def progress(rows: int) -> None:
+            if self._exporting is None:
+                return
+            took = max(time.monotonic() - started, 1e-6)
+            rate = rows / took
+            if total:
+                share = min(1.0, rows / total)
+                bar = "█" * round(share * 12) + "░" * (12 - round(share * 12))
+                left = f" · {max(0.0, (total - rows) / rate):.0f} s left" if rows else ""
+                self._export_note = (f"exporting {bar} {share:.0%} · {rows:,} of {'' if m.total.exact else '~'}"
+                                     f"{total:,} rows · {rate:,.0f} rows/s{left} · Esc cancels")
+            else:
+                self._export_note = f"exporting · {rows:,} rows · {rate:,.0f} rows/s · Esc cancels"
+            self.app.message(self._export_note)
+
+        d = self._exporting = self.app.db.export(m.view, fmt, path, overwrite=overwrite,
+                                                 progress=self.app.deliver(progress))
+        self.app.message(f"exporting to {path} · Esc cancels")
+
+        def done(rows):
+            self._exporting = None
+            took = time.monotonic() - started
+            self.app.message(f"exported {rows:,} rows to {path} in {took:.1f} s")
+
+        def failed(failure):
+            self._exporting = None
+            if is_cancel(failure):
+                self.app.message(f"export cancelled: {path} was not written (the partial file was removed)")
+                return None
+            if isinstance(failure.value, OSError):           # the file: a folder that is gone, a full disk
+                self.app.message(f"export failed: {failure.value}; nothing was written", error=True)
+                return None
+            return self.app.failed("exporting")(failure)
+        d.addCallbacks(self.app.deliver(done), self.app.deliver(failed))
+
     def _written(self, result):
         self._writing = None
         return result
@@ -585,7 +678,7 @@ class BrowseScreen(Screen):
         self.cancel_work()
 
     def cancel_work(self) -> bool:
-        for attr in ("_describing", "_finding"):
+        for attr in ("_describing", "_finding", "_exporting"):
             d = getattr(self, attr)
             if d is not None:
                 setattr(self, attr, None)

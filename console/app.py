@@ -18,7 +18,7 @@ import sys
 
 import urwid
 
-from console import commands, keymap, preferences, registry, themes
+from console import commands, keymap, paths, preferences, registry, themes
 from console.screens.base import Screen
 from storage.jobs import is_cancel
 from storage.secrets import mask_secrets
@@ -52,6 +52,8 @@ class App:
         self.reactor = reactor
         self.manage_reactor = manage_reactor
         self.stack: list[Screen] = []
+        self.keymap = keymap.Keymap(keymap.BINDINGS)    # this session's: the screens' own keys, keys.toml join it
+        self._keyed_screens: set[str] = set()
         self.table_names: list[str] = []
         self.overlay: urwid.Widget | None = None
         self.prompt: Prompt | None = None
@@ -85,6 +87,7 @@ class App:
     # -- running ----------------------------------------------------------------
     def open_home(self) -> None:
         registry.load_builtin()
+        self._add_screen_keys()
         self.push(registry.SCREENS["tables"](self))
         self.loop.event_loop.alarm(0.2, self._load_plugins)
         problems = self.preferences.problems
@@ -114,7 +117,8 @@ class App:
             words = {"committed": "applied", "not_applied": "not applied", "unknown_changed": "changed since"}
             told = ", ".join(f"{n} {words.get(s, s)}" for s, n in counts.items())
             self.message(f"journal: {len(found)} change(s) of an earlier session checked against the rows: {told}"
-                         " · J shows them", error="unknown_changed" in counts)
+                         f" · {self.keymap.hint('journal', self.top.name, 'shows them')}",
+                         error="unknown_changed" in counts)
         d = self.db.resolve_journal()
         d.addCallbacks(self.deliver(decided), self.failed("checking the journal"))
 
@@ -130,9 +134,24 @@ class App:
         d.addCallback(self.deliver(checked))
         d.addErrback(self.failed("checking the file"))
 
+    def _add_screen_keys(self) -> None:
+        for name, cls in registry.SCREENS.items():
+            if name not in self._keyed_screens:
+                self._keyed_screens.add(name)
+                self.keymap.add_screen(cls)
+
     def _load_plugins(self) -> None:
-        for problem in registry.load_plugins():
-            self.message(problem, error=True)
+        problems = registry.load_plugins()
+        self._add_screen_keys()
+        # The operator's keys apply once every screen is known (a plugin's screen may be named in keys.toml).
+        problems += self.keymap.check(registry.SCREENS)
+        problems += keymap.load_user_keys(self.keymap, paths.keys_file(), registry.SCREENS)
+        if problems:
+            more = f" (+{len(problems) - 1} more: see the log)" if len(problems) > 1 else ""
+            for problem in problems:
+                log.warning("%s", problem)
+            self.message(problems[0] + more, error=True)
+        self.update_status()
 
     def run(self) -> None:
         """Run until quit (managed reactor); re-raises a crash after the terminal is restored."""
@@ -310,7 +329,7 @@ class App:
         # it does not take (Tab, ^S, Esc, arrows past its ends) goes on to the keymap.
         if self.top.edit_key(key):
             return None
-        command = keymap.command_for(self.top.name, key)
+        command = self.keymap.command_for(self.top.name, key)
         if command is not None:
             self.run_command(command)
             return None
@@ -326,7 +345,8 @@ class App:
                     self.frame.keypress(size, ch)
             return
         if not self.top.paste(text):
-            self.message("a paste goes into a field being edited (e edits the row in a form): nothing was pasted",
+            self.message(f"a paste goes into a field being edited ({self.keymap.hint('edit', 'browse', 'edits')} "
+                         "the row in a form): nothing was pasted",
                          error=True)
 
     def run_command(self, command: str, args=()) -> None:
@@ -352,8 +372,8 @@ class App:
 
     def cmd_help(self) -> None:
         top = self.top
-        own = [b for b in keymap.bindings_for(top.name) if keymap.ANY not in b.screens]
-        common = [b for b in keymap.bindings_for(top.name) if keymap.ANY in b.screens]
+        own = [b for b in self.keymap.bindings_for(top.name) if keymap.ANY not in b.screens]
+        common = [b for b in self.keymap.bindings_for(top.name) if keymap.ANY in b.screens]
 
         def rows(bindings):
             return [(" ".join(keymap.key_label(k) for k in b.keys), b.help) for b in bindings]
@@ -364,7 +384,7 @@ class App:
         """What the palette proposes on the screen on top: its commands and the app's, screens and tables."""
         top = self.top
         bound = {}
-        for b in keymap.bindings_for(top.name):
+        for b in self.keymap.bindings_for(top.name):
             bound.setdefault(b.command, b)
         listed = [c for c in commands.COMMANDS.values()
                   if c.name not in UNLISTED and (c.app or top.has_command(c.name))]
@@ -473,7 +493,7 @@ class App:
             self.leave()
         else:
             # Esc is pressed to get out of things; on the home screen it must not end the session.
-            self.message("nothing to cancel · q quits rowdesk")
+            self.message(f"nothing to cancel · {self.keymap.hint('back', self.top.name, 'quits rowdesk')}")
 
     def cmd_suspend(self) -> None:
         """^Z: give the terminal back to the shell until `fg`."""

@@ -62,11 +62,13 @@ class BrowseModel:
         self.marked: set[Row] = set()       # rows marked for a command (d deletes them), as storage knows them
 
     # -- state -------------------------------------------------------------------------------
+    clear_hint = "F removes every filter"     # set by the screen, from the keymap
+
     @property
     def empty_text(self) -> str:
         if not self.loaded or self.rows:
             return ""
-        return "no rows match the filter (F removes every filter)" if self.view.filters else "this table is empty"
+        return f"no rows match the filter ({self.clear_hint})" if self.view.filters else "this table is empty"
 
     @property
     def busy(self) -> bool:

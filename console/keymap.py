@@ -106,26 +106,158 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(("e",), "edit_again", "go on editing from their version (your input kept)", ("conflict",)),
 )
 
-# Screens that bindings may name: a binding for a screen that does not exist is a typo.
-SCREEN_NAMES = ("tables", "browse", "record", "value", "settings", "form", "conflict", "journal", "references")
+class Keymap:
+    """Every key binding: the built-in ones, a plugin screen's own, the operator's keys.toml. What a key does on a
+    screen, the help overlay, the palette's keys and every key hint written in the interface come from here.
+
+    A screen's own binding for a key wins over a global one. The screens bindings name are checked against the
+    screen registry (`check`), the commands against console.commands."""
+
+    def __init__(self, bindings=()):
+        self.bindings: list[Binding] = []
+        for b in bindings:
+            self.add(b.keys, b.command, b.help, b.screens)
+
+    def add(self, keys, command: str, help: str, screens=(ANY,)) -> None:
+        from console import commands
+        if command not in commands.COMMANDS:
+            raise ValueError(f"a binding of {', '.join(keys)} names no command: {command!r}")
+        self.bindings.append(Binding(tuple(keys), command, help, tuple(screens)))
+
+    def add_screen(self, cls) -> None:
+        """A screen's own keys (a plugin's: its class's `keys`, Bindings for that screen)."""
+        for b in getattr(cls, "keys", ()):
+            self.add(b.keys, b.command, b.help, (cls.name,))
+
+    def check(self, screen_names) -> list[str]:
+        """One line per binding that names a screen the registry does not know (a typo, a plugin gone)."""
+        known = set(screen_names)
+        return [f"keys {', '.join(b.keys)}: no screen {name!r}" for b in self.bindings for name in b.screens
+                if name != ANY and name not in known]
+
+    def bindings_for(self, screen: str) -> list[Binding]:
+        """Bindings active on *screen*, screen-specific first."""
+        own = [b for b in self.bindings if screen in b.screens]
+        return own + [b for b in self.bindings if ANY in b.screens]
+
+    def command_for(self, screen: str, key: str) -> str | None:
+        for b in self.bindings_for(screen):
+            if key in b.keys:
+                return b.command
+        return None
+
+    def key(self, command: str, screen: str = ANY) -> str:
+        """The key that runs *command* on *screen*, as hints write it ("u", "^S", "Esc"): the first one bound
+        (a key the screen's own bindings take for something else does not count); "" when none is (then a
+        hint can name the command: `:command`)."""
+        taken: set[str] = set()
+        for b in self.bindings_for(screen):
+            for k in b.keys:
+                if b.command == command and k not in taken:
+                    return key_label(k)
+                taken.add(k)
+        return ""
+
+    def hint(self, command: str, screen: str, words: str) -> str:
+        """"u undoes": the command's key and what it does; `:undo undoes` when no key runs it."""
+        k = self.key(command, screen)
+        return f"{k or ':' + command} {words}"
+
+    def rebind(self, table: dict, screen_names) -> list[str]:
+        """The operator's keys.toml: `[browse]` (or `[global]`) tables of `"key" = "command"`; "" unbinds. A key
+        bound there replaces what it did on those screens. One problem line per entry that cannot apply (an
+        unknown screen or command, a command the screen does not have, a global key a screen's own binding
+        hides); the rest applies."""
+        from console import commands
+        problems = []
+        known = set(screen_names)
+        for section, entries in table.items():
+            screen = ANY if section == "global" else section
+            if screen != ANY and screen not in known:
+                problems.append(f"[{section}]: no such screen (screens: global, {', '.join(sorted(known))})")
+                continue
+            if not isinstance(entries, dict):
+                problems.append(f"{section} = …: write a table [{section}] of \"key\" = \"command\"")
+                continue
+            for key, command in entries.items():
+                key = _key_name(key)
+                if not isinstance(command, str):
+                    problems.append(f"[{section}] {key!r}: the command is a name in quotes")
+                    continue
+                if command and command not in commands.COMMANDS:
+                    near = [c for c in commands.COMMANDS if command.lower() in c]
+                    problems.append(f"[{section}] {key!r} = {command!r}: no such command"
+                                    + (f" (did you mean {', '.join(near[:3])}?)" if near else ""))
+                    continue
+                if screen == ANY:
+                    hidden = sorted({name for b in self.bindings if key in b.keys for name in b.screens
+                                     if name != ANY and b.command != command})
+                    if hidden and command:
+                        problems.append(f"[global] {key!r} = {command!r}: on {', '.join(hidden)} the screen's own "
+                                        f"binding of {key!r} wins (bind it in [{hidden[0]}] too)")
+                self._unbind(key, screen)
+                if command:
+                    self.bindings.insert(0, Binding((key,), command, f"{commands.COMMANDS[command].help} (keys.toml)",
+                                                    (screen,)))
+        return problems
+
+    def _unbind(self, key: str, screen: str) -> None:
+        """*key* does nothing on *screen* (every screen: ANY) until bound again."""
+        out = []
+        for b in self.bindings:
+            if key in b.keys and (screen in b.screens or screen == ANY and ANY in b.screens):
+                rest = tuple(k for k in b.keys if k != key)
+                if rest:
+                    out.append(Binding(rest, b.command, b.help, b.screens))
+                continue
+            out.append(b)
+        self.bindings = out
 
 
-def bindings_for(screen: str) -> list[Binding]:
-    """Bindings active on *screen*, screen-specific first."""
-    own = [b for b in BINDINGS if screen in b.screens]
-    return own + [b for b in BINDINGS if ANY in b.screens]
+def _key_name(text: str) -> str:
+    """A key as keys.toml may write it: "ctrl s", "^S" and "C-s" are urwid's "ctrl s"; "Esc" is "esc"."""
+    t = text.strip()
+    if len(t) == 2 and t[0] == "^":
+        return f"ctrl {t[1].lower()}"
+    if t[:2].lower() == "c-" and len(t) == 3:
+        return f"ctrl {t[2].lower()}"
+    low = t.lower()
+    if len(t) > 1 and low in {"esc", "enter", "tab", "backspace", "delete", "home", "end", "up", "down", "left",
+                              "right", "page up", "page down", "pgup", "pgdn", "space", "shift tab", "insert"} | \
+            {f"f{i}" for i in range(1, 13)}:
+        return {"pgup": "page up", "pgdn": "page down", "space": " "}.get(low, low)
+    return t if len(t) == 1 else low
 
 
-def command_for(screen: str, key: str) -> str | None:
-    for b in bindings_for(screen):
-        if key in b.keys:
-            return b.command
-    return None
+def load_user_keys(keymap: Keymap, path, screen_names) -> list[str]:
+    """Apply the operator's keys.toml at *path* (none: nothing to do); its problems, one line each."""
+    import tomllib
+    from pathlib import Path
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        return [f"{p}: cannot read ({e.strerror or e}): the default keys apply"]
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        return [f"{p}: {e}: the default keys apply"]
+    return [f"{p.name}: {problem}" for problem in keymap.rebind(table, screen_names)]
 
 
 def key_label(key: str) -> str:
-    return {" ": "space", "page up": "PgUp", "page down": "PgDn", "esc": "Esc", "enter": "Enter",
-            "home": "Home", "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→",
-            "ctrl b": "^B", "ctrl f": "^F", "ctrl c": "^C", "ctrl z": "^Z", "ctrl u": "^U", "f1": "F1",
-            "f2": "F2", "f4": "F4", "ctrl s": "^S", "ctrl n": "^N", "ctrl o": "^O", "ctrl e": "^E",
-            "tab": "Tab", "shift tab": "S-Tab", "delete": "Del", "backspace": "Backspace"}.get(key, key)
+    """A key as hints and help write it: ^S, M-x, PgDn, Esc."""
+    named = {" ": "space", "page up": "PgUp", "page down": "PgDn", "esc": "Esc", "enter": "Enter", "home": "Home",
+             "end": "End", "up": "↑", "down": "↓", "left": "←", "right": "→", "tab": "Tab", "shift tab": "S-Tab",
+             "delete": "Del", "backspace": "Backspace", "insert": "Ins"}
+    if key in named:
+        return named[key]
+    if key.startswith("ctrl ") and len(key) == 6:
+        return "^" + key[5:].upper()
+    if key.startswith("meta ") and len(key) == 6:
+        return "M-" + key[5:]
+    if len(key) in (2, 3) and key[0] == "f" and key[1:].isdigit():
+        return key.upper()
+    return key

@@ -37,6 +37,11 @@ def config_file() -> Path:
     return config_dir() / "config.toml"
 
 
+def keys_file() -> Path:
+    """The operator's key bindings (console.keymap.load_user_keys)."""
+    return config_dir() / "keys.toml"
+
+
 def log_file() -> Path:
     return state_dir() / "rowdesk.log"
 

@@ -17,9 +17,13 @@ ENTRY_POINT_GROUP = "rowdesk.screens"
 
 
 def screen(cls: type) -> type:
+    """Register a screen, and the commands it declares (`commands`: console.commands.Command entries); its own
+    keys (`keys`: console.keymap.Binding entries) join each app's keymap."""
     name = cls.name
     if name in SCREENS and SCREENS[name] is not cls:
         raise ValueError(f"two screens are called {name!r}: {SCREENS[name]!r} and {cls!r}")
+    from console import commands
+    commands.register(getattr(cls, "commands", ()))
     SCREENS[name] = cls
     return cls
 

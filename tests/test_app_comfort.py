@@ -216,21 +216,23 @@ async def test_every_binding_names_a_command_of_its_screens(harness, comfort_db)
     from console import commands, keymap, registry
 
     registry.load_builtin()
-    assert set(keymap.SCREEN_NAMES) == set(registry.SCREENS)           # every screen has keys, and no others
-    for b in keymap.BINDINGS:
+    keys = keymap.Keymap(keymap.BINDINGS)
+    assert keys.check(registry.SCREENS) == []                         # every screen bindings name exists
+    names = list(registry.SCREENS)
+    assert {n for b in keys.bindings for n in b.screens if n != keymap.ANY} == set(names)   # and each has keys
+    for b in keys.bindings:
         spec = commands.COMMANDS[b.command]                             # every bound command is a known command
-        screens = keymap.SCREEN_NAMES if keymap.ANY in b.screens else b.screens
+        screens = names if keymap.ANY in b.screens else b.screens
         for name in screens:
-            assert name in keymap.SCREEN_NAMES, (b, name)
             cls = registry.SCREENS[name]
             owner = app_module.App if spec.app else cls
             assert callable(getattr(owner, "cmd_" + b.command, None)), (b.command, name)
     for spec in commands.COMMANDS.values():                             # and every command runs somewhere
         assert callable(getattr(app_module.App, "cmd_" + spec.name, None)) if spec.app else \
             any(callable(getattr(cls, "cmd_" + spec.name, None)) for cls in registry.SCREENS.values()), spec.name
-    for name in keymap.SCREEN_NAMES:
-        keys = [k for b in keymap.bindings_for(name) if name in b.screens for k in b.keys]
-        assert len(keys) == len(set(keys)), (name, sorted(k for k in keys if keys.count(k) > 1))
+    for name in names:
+        own = [k for b in keys.bindings_for(name) if name in b.screens for k in b.keys]
+        assert len(own) == len(set(own)), (name, sorted(k for k in own if own.count(k) > 1))
 
 
 @pytest_twisted.ensureDeferred

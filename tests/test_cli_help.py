@@ -10,6 +10,7 @@ from tests.test_e2e import rowdesk_command
 USAGE = """\
 usage: rowdesk [TARGET | @NAME] [--read-only] [--dump-core] [--theme dark|light|mono]
        rowdesk demo [--rows N] PATH
+       rowdesk export TARGET TABLE [--where 'COLUMN FILTER']... [--sort COLUMN [--desc]] [--format F] OUT
        rowdesk --version | --help
 """
 

@@ -18,10 +18,16 @@ class Screen:
     def status_text(self) -> str:
         return self.title
 
+    def hint(self, command: str, words: str) -> str:
+        """A key hint for this screen, from the keymap: hint("undo", "undoes") is "u undoes" (or what the
+        operator bound to undo in keys.toml)."""
+        return self.app.keymap.hint(command, self.name, words)
+
     def busy_label(self) -> str:
         return "working"
 
     commands: tuple = ()  # a plugin screen's own console.commands.Command entries (built-in ones are there)
+    keys: tuple = ()      # a plugin screen's own console.keymap.Binding entries (built-in ones are in BINDINGS)
 
     def has_command(self, name: str) -> bool:
         return callable(getattr(self, "cmd_" + name, None))

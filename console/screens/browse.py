@@ -50,7 +50,8 @@ class BrowseScreen(Screen):
             return None
         if is_cancel(failure):
             self.error = "cancelled"
-            self.widget = Filler(Text(("type", f"  opening {self.table_name} was cancelled; r tries again")))
+            self.widget = Filler(Text(("type", f"  opening {self.table_name} was cancelled; "
+                                               f"{self.hint('refresh', 'tries again')}")))
             self._install()
             return None
         self.error = mask_secrets(failure.getErrorMessage())
@@ -64,6 +65,7 @@ class BrowseScreen(Screen):
             return
         view = View(table, Order(), self.app.db.equal(table, *self.where)) if self.where else None
         self.model = BrowseModel(self.app.db, table, self._model_changed, self.app.failed, self.app.deliver, view)
+        self.model.clear_hint = self.hint("clear_filters", "removes every filter")
         self.grid = GridView(self.model)
         self.widget = self.grid
         self._install()
@@ -426,8 +428,8 @@ class BrowseScreen(Screen):
         col = self._column()
         refs = self.model.table.references_from(col.name)
         if not refs:
-            self.app.message(f"{col.name} refers to no other table (> follows a foreign key; < lists the rows "
-                             "that refer to this one)", error=True)
+            self.app.message(f"{col.name} refers to no other table ({self.hint('follow', 'follows a foreign key')}; "
+                             f"{self.hint('referencing', 'lists the rows that refer to this one')})", error=True)
             return
         if not self._settled():
             return
@@ -490,10 +492,11 @@ class BrowseScreen(Screen):
         f = field_for(col, mine.values[i], inserting=False, engine=self.app.db.dialect.name)
         if col.pk_position:
             self.app.message(f"{col.name} is part of the key: rowdesk does not change keys (other rows may refer "
-                             "to it; a new key is a new row: n inserts one)", error=True)
+                             f"to it; a new key is a new row: {self.hint('insert', 'inserts one')})", error=True)
             return
         if not f.editable or f.mode == "fixed" or f.mode == "lines":
-            self.app.message(f"{col.name}: e edits it in the form ({f.text or 'not editable here'})", error=True)
+            self.app.message(f"{col.name}: {self.hint('edit', 'edits it in the form')} "
+                             f"({f.text or 'not editable here'})", error=True)
             return
 
         def done(text):
@@ -518,7 +521,8 @@ class BrowseScreen(Screen):
             def failed(failure):
                 from storage.edits import Conflict
                 if isinstance(failure.value, Conflict):
-                    self.app.message(f"{failure.value} · r reads it again; e shows both versions in the form",
+                    self.app.message(f"{failure.value} · {self.hint('refresh', 'reads it again')}; "
+                                     f"{self.hint('edit', 'shows both versions in the form')}",
                                      error=True)
                     return None
                 return self.app.failed(f"saving {col.name}")(failure)
@@ -534,7 +538,7 @@ class BrowseScreen(Screen):
         if not self._ready():
             return
         if self._exporting is not None:
-            self.app.message("an export is running: Esc cancels it", error=True)
+            self.app.message(f"an export is running: {self.hint('escape', 'cancels it')}", error=True)
             return
         from storage.export import FORMATS, format_of
         if fmt is not None and fmt not in FORMATS and path is None and format_of(fmt):
@@ -582,6 +586,7 @@ class BrowseScreen(Screen):
         total = m.total.rows if m.total is not None and m.total.rows is not None else None
         started = time.monotonic()
         self._export_note = f"exporting to {path}"
+        cancels = self.hint("escape", "cancels")
 
         def progress(rows: int) -> None:
             if self._exporting is None:
@@ -593,14 +598,14 @@ class BrowseScreen(Screen):
                 bar = "█" * round(share * 12) + "░" * (12 - round(share * 12))
                 left = f" · {max(0.0, (total - rows) / rate):.0f} s left" if rows else ""
                 self._export_note = (f"exporting {bar} {share:.0%} · {rows:,} of {'' if m.total.exact else '~'}"
-                                     f"{total:,} rows · {rate:,.0f} rows/s{left} · Esc cancels")
+                                     f"{total:,} rows · {rate:,.0f} rows/s{left} · {cancels}")
             else:
-                self._export_note = f"exporting · {rows:,} rows · {rate:,.0f} rows/s · Esc cancels"
+                self._export_note = f"exporting · {rows:,} rows · {rate:,.0f} rows/s · {cancels}"
             self.app.message(self._export_note)
 
         d = self._exporting = self.app.db.export(m.view, fmt, path, overwrite=overwrite,
                                                  progress=self.app.deliver(progress))
-        self.app.message(f"exporting to {path} · Esc cancels")
+        self.app.message(f"exporting to {path} · {cancels}")
 
         def done(rows):
             self._exporting = None
@@ -628,7 +633,8 @@ class BrowseScreen(Screen):
             self.model.move(1)
             self.grid.changed()
             n = len(self.model.marked)
-            self.app.message(f"{n} row{'s' if n != 1 else ''} marked · d deletes them · m unmarks" if n else
+            self.app.message(f"{n} row{'s' if n != 1 else ''} marked · {self.hint('delete', 'deletes them')} · "
+                             f"{self.hint('mark', 'unmarks')}" if n else
                              "no rows marked")
             self.app.update_status()
 
@@ -659,11 +665,11 @@ class BrowseScreen(Screen):
             def failed(failure):
                 from storage.edits import Conflict
                 if isinstance(failure.value, Conflict):
-                    self.app.message(f"{failure.value} · r reads the rows again", error=True)
+                    self.app.message(f"{failure.value} · {self.hint('refresh', 'reads the rows again')}", error=True)
                     return None
                 if self.app.db.classify(failure.value).name == "CONSTRAINT":
-                    self.app.message(f"not deleted: {self.app.db.describe_error(failure.value)} · < lists the rows "
-                                     "that refer to it", error=True)
+                    self.app.message(f"not deleted: {self.app.db.describe_error(failure.value)} · "
+                                     f"{self.hint('referencing', 'lists the rows that refer to it')}", error=True)
                     return None
                 return self.app.failed("deleting")(failure)
             d.addCallbacks(self.app.deliver(deleted), self.app.deliver(failed))

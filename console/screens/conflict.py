@@ -54,14 +54,18 @@ class ConflictScreen(Screen):
         what = "deleted" if theirs is None else "changed"
         intro = urwid.Text(("error", f"  {table.display}: the row was {what} by someone else while you edited it. "
                                      "Nothing was written."))
-        keys = ("  k closes the form: the row is gone, your input is dropped" if theirs is None else
-                "  k keeps theirs (your input is dropped) · e goes on editing from theirs · o overwrites theirs "
-                "with your changes")
+        keys = ("  " + self.hint("keep_theirs", "closes the form: the row is gone, your input is dropped")
+                if theirs is None else
+                f"  {self.hint('keep_theirs', 'keeps theirs (your input is dropped)')} · "
+                f"{self.hint('edit_again', 'goes on editing from theirs')} · "
+                f"{self.hint('overwrite', 'overwrites theirs with your changes')}")
         self.widget = urwid.Frame(urwid.ListBox(urwid.SimpleFocusListWalker(rows)),
                                   header=urwid.Pile([intro, urwid.Text(("type", keys)), urwid.Divider()]))
 
     def status_text(self) -> list[Part]:
-        keys = "k closes" if self.conflict.theirs is None else "k keeps theirs · o overwrites · e edits"
+        keys = self.hint("keep_theirs", "closes") if self.conflict.theirs is None else \
+            f"{self.hint('keep_theirs', 'keeps theirs')} · {self.hint('overwrite', 'overwrites')} · " \
+            f"{self.hint('edit_again', 'edits')}"
         return [Part("conflict", keep=5), Part(self.form.table.display, keep=4), Part(keys, keep=3)]
 
     def cmd_keep_theirs(self):
@@ -86,7 +90,8 @@ class ConflictScreen(Screen):
 
     def cmd_overwrite(self):
         if self.conflict.theirs is None:
-            self.app.message("the row is gone: there is nothing to overwrite · k closes the form", error=True)
+            self.app.message(f"the row is gone: there is nothing to overwrite · "
+                             f"{self.hint('keep_theirs', 'closes the form')}", error=True)
             return
         self._show_theirs()
         self.form.rebase(self.conflict.theirs)
@@ -95,9 +100,10 @@ class ConflictScreen(Screen):
 
     def cmd_edit_again(self):
         if self.conflict.theirs is None:
-            self.app.message("the row is gone: k closes the form", error=True)
+            self.app.message(f"the row is gone: {self.hint('keep_theirs', 'closes the form')}", error=True)
             return
         self._show_theirs()
         self.form.rebase(self.conflict.theirs)
         self.app.pop()
-        self.app.message("editing from their version: your changes are kept; ^S saves them over theirs")
+        self.app.message("editing from their version: your changes are kept; "
+                         f"{self.app.keymap.hint('save', 'form', 'saves them over theirs')}")

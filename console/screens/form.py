@@ -129,7 +129,7 @@ class FormScreen(Screen):
             parts.append(Part(f"{changed} changed", keep=3))
         if f is not None:
             parts.append(Part(f"field {f.name}", keep=1))
-        parts.append(Part("^S saves · Esc cancels", keep=0))
+        parts.append(Part(f"{self.hint('save', 'saves')} · {self.hint('escape', 'cancels')}", keep=0))
         return parts
 
     def busy_label(self) -> str:
@@ -412,13 +412,15 @@ class FormScreen(Screen):
         kind = db.classify(error)
         words = mask_secrets(db.describe_error(error))
         if kind is ErrorKind.LOCK_TIMEOUT:
-            self.app.message(f"not saved, locked: {words} · nothing was written · ^S tries again", error=True)
+            self.app.message(f"not saved, locked: {words} · nothing was written · {self.hint('save', 'tries again')}",
+                             error=True)
         elif kind is ErrorKind.UNREACHABLE:
-            self.app.message(f"the server cannot be reached ({words}): nothing was written · ^S tries again",
+            self.app.message(f"the server cannot be reached ({words}): nothing was written · "
+                             f"{self.hint('save', 'tries again')}",
                              error=True)
         elif kind is ErrorKind.CONNECTION_LOST:
             self.app.message(f"the connection was lost before the change was committed: nothing was written "
-                             f"({words}) · ^S tries again", error=True)
+                             f"({words}) · {self.hint('save', 'tries again')}", error=True)
         else:
             self._blame(words)
             self.app.message(f"the database refused the change: {words}; nothing was written", error=True)
@@ -446,7 +448,7 @@ class FormScreen(Screen):
                 return
             self.rebase(row)
             self.app.message("outcome unknown: the form now compares with what the database holds; your input is "
-                             "kept · ^S saves it again if it is still needed", error=True)
+                             f"kept · {self.hint('save', 'saves it again if it is still needed')}", error=True)
         d.addCallbacks(self.app.deliver(got), self.app.failed("reading the row again"))
 
     def _key(self) -> tuple | None:

@@ -67,7 +67,7 @@ class JournalScreen(ScrollingScreen):
     title = "Journal"
     palette = True
     help_footer = ("Every change made with rowdesk to this database, kept in $XDG_DATA_HOME/rowdesk/journal.sqlite\n"
-                   "(never in the database itself). u undoes a change if the row still holds what it left.")
+                   "(never in the database itself). A change can be undone while the row still holds what it left.")
 
     def __init__(self, app):
         super().__init__(app)
@@ -115,7 +115,8 @@ class JournalScreen(ScrollingScreen):
             n = len(self.entries)
             parts.append(Part("no changes yet" if not n else f"{n:,} change{'s' if n != 1 else ''}"
                               + (" (the newest)" if n >= PAGE else ""), keep=4))
-        parts.append(Part("u undoes · / one table", keep=0))
+        parts.append(Part(f"{self.hint('undo', 'undoes')} · {self.hint('filter', 'one table')} · "
+                          f"{self.hint('select', 'the whole change')}", keep=0))
         return parts
 
     def cancel_work(self) -> bool:

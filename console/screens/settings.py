@@ -64,8 +64,9 @@ class SettingsScreen(ScrollingScreen):
             urwid.Divider(), urwid.Text(("section", "Preferences")),
             self._pair("Config file", preferences.display_path(prefs.path)),
             self._pair("At start", _at_start(prefs.prefs.dump_core) +
-                       "   (w remembers the current state in the config file)"),
-            self._pair("Theme", f"{self.app.theme}   (c cycles: {', '.join(themes.THEMES)}; this session only)"),
+                       f"   ({self.hint('remember', 'remembers the current state in the config file')})"),
+            self._pair("Theme", f"{self.app.theme}   ({self.hint('cycle_theme', 'cycles')}: "
+                                f"{', '.join(themes.THEMES)}; this session only)"),
         ]
         if self.saved_note:
             rows.append(urwid.Text(("ok", self.saved_note)))

@@ -167,7 +167,7 @@ class TablesScreen(Screen):
     def status_text(self) -> str:
         n, shown = len(self.list.entries), len(self.list.shown)
         if self.error is not None and not self.loaded:
-            return f"the list of tables could not be read ({self.error}) · r tries again"
+            return f"the list of tables could not be read ({self.error}) · {self.hint('refresh', 'tries again')}"
         if not self.loaded:
             return "reading the schema…"
         text = f"{n} tables and views" if shown == n else f"{shown} of {n} tables match “{self.list.needle}”"

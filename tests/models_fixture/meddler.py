@@ -1,0 +1,9 @@
+"""A models module that sets SQLObject's global sqlhub (as scripts often do): rowdesk undoes it."""
+
+from sqlobject import SQLObject, StringCol, sqlhub
+
+sqlhub.processConnection = "sqlite:/:memory:"
+
+
+class Note(SQLObject):
+    text = StringCol()

@@ -65,6 +65,7 @@ class App:
         self.theme = theme
 
         self.status = StatusBar()
+        self.status.cancel_hint = self.keymap.hint("escape", "browse", "cancels")
         ro = "  read-only" if db.read_only else ""
         self._where = TailText(f"{db.display}{ro}", "title")
         self._title = urwid.Columns([
@@ -146,6 +147,7 @@ class App:
         # The operator's keys apply once every screen is known (a plugin's screen may be named in keys.toml).
         problems += self.keymap.check(registry.SCREENS)
         problems += keymap.load_user_keys(self.keymap, paths.keys_file(), registry.SCREENS)
+        self.status.cancel_hint = self.keymap.hint("escape", "browse", "cancels")
         if problems:
             more = f" (+{len(problems) - 1} more: see the log)" if len(problems) > 1 else ""
             for problem in problems:

@@ -110,6 +110,8 @@ class _Row(urwid.WidgetWrap):
 
 
 class FormView(urwid.WidgetWrap):
+    editor_hint = "^E edits"            # the key of the owner's $EDITOR command, as its hints say it
+
     def __init__(self, fields: list[Field]):
         self.fields = fields
         self.field_rows = [_Row(f, self._edited) for f in fields]
@@ -193,7 +195,8 @@ class FormView(urwid.WidgetWrap):
         if printable and len(row.edit.edit_text) >= MAX_TYPED:
             if not f.error:
                 self.set_error(self.focus_index, f"full: a field takes {MAX_TYPED:,} characters typed or pasted; "
-                                                 "the rest was not taken (^E edits a longer value in $EDITOR)")
+                                                 f"the rest was not taken ({self.editor_hint} a longer value in "
+                                                 "$EDITOR)")
             return True
         return row.edit.keypress((self.value_width,), key) is None
 
@@ -204,14 +207,16 @@ class FormView(urwid.WidgetWrap):
         if f is None or not f.editable or f.mode == TOGGLE:
             return "this field is not typed into: nothing was pasted"
         if any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in text):
-            return "the paste holds control characters: nothing was pasted (^E edits such a value in $EDITOR)"
+            return (f"the paste holds control characters: nothing was pasted ({self.editor_hint} such a value in "
+                    "$EDITOR)")
         if "\n" in text and f.mode != LINES:
-            return "the paste has line breaks and this field is one line: nothing was pasted (^E edits it in $EDITOR)"
+            return (f"the paste has line breaks and this field is one line: nothing was pasted ({self.editor_hint} it "
+                    "in $EDITOR)")
         row = self.field_rows[self.focus_index]
         current = row.edit.edit_text if f.state == VALUE else ""
         if len(current) + len(text) > MAX_TYPED:
             return (f"the paste ({len(text):,} characters) would make the field longer than the {MAX_TYPED:,} "
-                    "characters a field takes: nothing was pasted (^E edits a longer value in $EDITOR)")
+                    f"characters a field takes: nothing was pasted ({self.editor_hint} a longer value in $EDITOR)")
         if f.state != VALUE:
             f.state, f.text = VALUE, ""
             row.edit.set_edit_text("")

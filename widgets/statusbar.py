@@ -53,6 +53,7 @@ class _StatusLine(urwid.Widget):
         super().__init__()
         self.parts: list[Part] = []
         self.busy = ""                        # "⠋ reading rows", empty when idle
+        self.cancel_hint = "Esc cancels"      # beside it: the owner says which key cancels
 
     def rows(self, size, focus=False) -> int:
         return 1
@@ -61,7 +62,7 @@ class _StatusLine(urwid.Widget):
         (maxcol,) = size
         right = ""
         if self.busy:
-            right = f"{self.busy}  Esc cancels"
+            right = f"{self.busy}  {self.cancel_hint}"
             if maxcol < 100:
                 right = self.busy
         room = maxcol - (display_width(right) + 1 if right else 0)

@@ -489,7 +489,7 @@ class BrowseScreen(Screen):
         model, i = self.model, self.model.col
         col = model.table.columns[i]
         mine, index = model.edit_row(), model.cursor
-        f = field_for(col, mine.values[i], inserting=False, engine=self.app.db.dialect.name)
+        f = field_for(col, mine.values[i], inserting=False, engine=self.app.db.dialect.name, keys=self.app.keymap)
         if col.pk_position:
             self.app.message(f"{col.name} is part of the key: rowdesk does not change keys (other rows may refer "
                              f"to it; a new key is a new row: {self.hint('insert', 'inserts one')})", error=True)

@@ -38,8 +38,15 @@ def _has_controls(text: str) -> bool:
     return any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in text)
 
 
-def field_for(col, value, *, inserting: bool, engine: str) -> Field:
-    """The form field of column *col* holding *value* (inserting: the database's default, where it has one)."""
+def _default_keys():
+    from console import keymap
+    return keymap.Keymap(keymap.BINDINGS)
+
+
+def field_for(col, value, *, inserting: bool, engine: str, keys=None) -> Field:
+    """The form field of column *col* holding *value* (inserting: the database's default, where it has one).
+    *keys*: the session's keymap, for the field's hints (^O picks, ^N: NULL)."""
+    keys = keys or _default_keys()
     label = col.declared or col.kind
     if col.pk_position:
         label += " key"
@@ -50,14 +57,15 @@ def field_for(col, value, *, inserting: bool, engine: str) -> Field:
         hint = "[-]H:MM:SS"
     choices = values.members(col)
     if choices is not None:
-        hint = "one of " + ", ".join(choices[:8]) + ("…" if len(choices) > 8 else "") + " · ^O picks"
+        hint = "one of " + ", ".join(choices[:8]) + ("…" if len(choices) > 8 else "") + \
+            f" · {keys.hint('pick', 'form', 'picks')}"
     elif col.references:
-        hint = (hint + " · " if hint else "") + f"a key of {col.references[0]} · ^O picks"
+        hint = (hint + " · " if hint else "") + f"a key of {col.references[0]} · {keys.hint('pick', 'form', 'picks')}"
     # A key column takes a value, even where SQLite would let it hold NULL (a rowid table's non-integer key):
     # a row keyed by NULL cannot be found again.
     nullable = col.nullable and not col.pk_position
     if nullable:
-        hint = (hint + " · " if hint else "") + "^N: NULL"
+        hint = (hint + " · " if hint else "") + f"{keys.key('toggle_null', 'form') or ':toggle_null'}: NULL"
     if col.generated:
         return Field(col.name, label + " generated", FIXED, "(computed by the database)")
     if col.pk_position and not inserting:
@@ -75,7 +83,8 @@ def field_for(col, value, *, inserting: bool, engine: str) -> Field:
     text = _text(col, value)
     if len(text) > LONG or _has_controls(text):
         why = "long" if len(text) > LONG else "holds control characters"
-        return Field(col.name, label, FIXED, f"({len(text):,} characters; {why}: ^E edits it in $EDITOR)",
+        return Field(col.name, label, FIXED, f"({len(text):,} characters; {why}: "
+                                             f"{keys.hint('external_editor', 'form', 'edits it')} in $EDITOR)",
                      hint=hint, choices=choices)
     mode = TOGGLE if col.kind == "bool" and text in ("true", "false") else \
         LINES if col.kind == "json" or "\n" in text else TEXT
@@ -109,10 +118,11 @@ class FormScreen(Screen):
         self._opened = self.mine                  # the row as the grid had it (a rebase changes self.mine)
         self.engine = app.db.dialect.name
         row = self.mine.values if self.mine is not None else (None,) * len(self.table.columns)
-        self.fields = [field_for(c, v, inserting=inserting, engine=self.engine)
+        self.fields = [field_for(c, v, inserting=inserting, engine=self.engine, keys=app.keymap)
                        for c, v in zip(self.table.columns, row, strict=True)]
         self._long: dict[int, str] = {}           # field index -> text edited in $EDITOR (too long for a field)
         self.view = FormView(self.fields)
+        self.view.editor_hint = self.hint("external_editor", "edits")
         self.widget = self.view
         self._saving = None
         self._discarding = False
@@ -461,7 +471,7 @@ class FormScreen(Screen):
         checks against *row*."""
         self.mine = row
         for i, (f, col) in enumerate(zip(self.fields, self.table.columns, strict=True)):
-            fresh = field_for(col, row.values[i], inserting=False, engine=self.engine)
+            fresh = field_for(col, row.values[i], inserting=False, engine=self.engine, keys=self.app.keymap)
             if not f.changed and i not in self._long:
                 self.fields[i].text, self.fields[i].state, self.fields[i].mode = fresh.text, fresh.state, fresh.mode
             self.fields[i].original = fresh.original

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 UNLISTED = frozenset({"up", "down", "page_up", "page_down", "left", "right", "next_field", "previous_field",
                       "escape", "palette", "select"})
 SPIN_INTERVAL = 0.12
+OSC52_LIMIT = 100_000        # base64 characters: xterm's default (and what most terminals take at most)
+DOUBLE_CLICK = 0.4            # seconds between the two clicks of a double click
 # What a key inside a bracketed paste stands for: the terminal sends text, urwid reads keys.
 PASTED = {"enter": "\n", "tab": "\t", "esc": "\x1b", "backspace": "\x7f",
           **{f"ctrl {c}": chr(ord(c) - 96) for c in "abcdefghijklmnopqrstuvwxyz"}}
@@ -43,10 +45,13 @@ class _Root(urwid.WidgetWrap):
     def keypress(self, size, key):
         return self.app.keypress(size, key)
 
+    def mouse_event(self, size, event, button, col, row, focus):
+        return self.app.mouse_event(size, event, button, col, row)
+
 
 class App:
     def __init__(self, db, reactor, *, display=None, theme: str = themes.DEFAULT, manage_reactor: bool = True,
-                 prefs: preferences.LoadResult | None = None):
+                 prefs: preferences.LoadResult | None = None, mouse: bool = True):
         self.db = db
         self.preferences = prefs if prefs is not None else preferences.load()
         self.reactor = reactor
@@ -62,6 +67,7 @@ class App:
         self._spin_handle = None
         self._redraw_pending = False
         self._pasted: list[str] | None = None      # the text of a bracketed paste, while it arrives
+        self._last_click: tuple[float, int, int] | None = None     # when and where, for a double click
         self.theme = theme
 
         self.status = StatusBar()
@@ -78,7 +84,7 @@ class App:
         event_loop = urwid.TwistedEventLoop(reactor=reactor, manage_reactor=manage_reactor)
         self.loop = urwid.MainLoop(urwid.AttrMap(_Root(self, self.frame), "body"), themes.palette(theme),
                                    screen=display,
-                                   event_loop=event_loop, handle_mouse=False)
+                                   event_loop=event_loop, handle_mouse=mouse)
         if theme != "mono" and _terminal_has_256_colours() and hasattr(self.loop.screen, "set_terminal_properties"):
             self.loop.screen.set_terminal_properties(colors=256)
         db.worker.listeners.append(self._busy_changed)
@@ -351,6 +357,34 @@ class App:
                          "the row in a form): nothing was pasted",
                          error=True)
 
+    def mouse_event(self, size, event: str, button: int, x: int, y: int) -> bool:
+        """The wheel scrolls (the movement commands, three lines a notch), a left click goes to the screen (a
+        row, a header), the second of two quick clicks on one place is a double click. With a prompt or an
+        overlay open, their widgets have the mouse."""
+        try:
+            if self.prompt is not None or self.overlay is not None or not self.stack:
+                return self.frame.mouse_event(size, event, button, x, y, True)
+            if event != "mouse press":
+                return True
+            if button in (4, 5):
+                for _ in range(3):
+                    self.run_command("up" if button == 4 else "down")
+                return True
+            top_rows = 1                                          # the title line
+            body_rows = size[1] - top_rows - 2                    # the status and message lines
+            if button != 1 or not 0 <= y - top_rows < body_rows:
+                return True
+            now = self.reactor.seconds()
+            last = self._last_click
+            double = last is not None and now - last[0] < DOUBLE_CLICK and last[1:] == (x, y)
+            self._last_click = None if double else (now, x, y)
+            if not self.top.click(x, y - top_rows, double=double):
+                self.frame.mouse_event(size, event, button, x, y, True)
+            return True
+        except Exception as exc:   # noqa: BLE001 - a bug in a click handler is a crash, as one in a key handler
+            self.crash(exc)
+            return True
+
     def run_command(self, command: str, args=()) -> None:
         """Run *command* with *args* (strings as typed): the app's own, else the top screen's."""
         spec = commands.COMMANDS.get(command)
@@ -519,6 +553,23 @@ class App:
 
     def cmd_journal(self) -> None:
         self.go_to("journal")
+
+    def copy_to_clipboard(self, text: str, what: str) -> None:
+        """Put *text* on the clipboard through the terminal (OSC 52): it works over SSH and in tmux (with
+        set-clipboard on), where the terminal allows it."""
+        import base64
+        data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        if len(data) > OSC52_LIMIT:
+            self.message(f"{what}: {len(text):,} characters is more than terminals take through OSC 52 "
+                         f"({OSC52_LIMIT * 3 // 4:,}): nothing was copied (x exports it)", error=True)
+            return
+        screen = self.loop.screen
+        if not hasattr(screen, "write"):
+            self.message("no terminal to copy through", error=True)
+            return
+        screen.write(f"\x1b]52;c;{data}\x07")
+        screen.flush()
+        self.message(f"copied {what} ({len(text):,} characters) to the clipboard, through the terminal")
 
     def set_theme(self, name: str) -> None:
         self.theme = name

@@ -53,6 +53,8 @@ Browse the tables of a database, of any size, from a terminal.
                    "(S) says whether a crash would really write one")
     p.add_argument("--theme", choices=sorted(themes.THEMES), metavar="dark|light|mono",
                    help="colour theme (default: dark; NO_COLOR: mono)")
+    p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (its own text "
+                   "selection); by default a click focuses a row, sorts by a header, the wheel scrolls")
     p.add_argument("--version", action="version", version=f"rowdesk {VERSION}")
     # Checks that a crash leaves evidence on this machine (terminal restored, report, faulthandler, core).
     p.add_argument("--crash-test", choices=CRASH_KINDS, help="crash on purpose after start, to check what a "
@@ -155,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     from console.main import run_app
 
     # Problems go to the interface (message line, Settings), not to stderr behind it.
-    return run_app(target, theme=theme, prefs=preferences.with_notes(loaded, notes), crash_test=args.crash_test)
+    return run_app(target, theme=theme, prefs=preferences.with_notes(loaded, notes), crash_test=args.crash_test,
+                   mouse=not args.no_mouse)
 
 
 def _is_terminal(fd: int) -> bool:

@@ -85,6 +85,9 @@ BUILTIN: tuple[Command, ...] = (
     _c("show_row", "show the whole row"),
     _c("follow", "follow the foreign key of the current cell"),
     _c("referencing", "the rows that refer to this row"),
+    _c("copy", "copy the current cell, or the whole row, to the clipboard (through the terminal: works over SSH)",
+       Param("what", "choice", ("cell", "row"))),
+    _c("copy_row", "copy the whole row, tab-separated, to the clipboard"),
     _c("export", "export the rows of this view (its sort and filters) to a file",
        Param("format", "choice", ("csv", "jsonl", "json")), Param("path", "path")),
     # record and value

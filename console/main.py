@@ -82,7 +82,7 @@ class TerminalScreen(urwid.display.raw.Screen):
             raise error
 
 
-def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = None) -> int:
+def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = None, mouse: bool = True) -> int:
     log_path = logs.setup(paths.log_file())
     log.info("rowdesk %s opening %s (read-only: %s)", VERSION, target.display, target.read_only)
     crash.save_terminal_state()
@@ -112,7 +112,7 @@ def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = 
     try:
         try:
             db = Database(target, reactor, **open_journal())
-            app = App(db, reactor, display=TerminalScreen(hang_up), theme=theme, prefs=prefs)
+            app = App(db, reactor, display=TerminalScreen(hang_up), theme=theme, prefs=prefs, mouse=mouse)
             crash.install_thread_excepthook(lambda exc: reactor.callFromThread(app.crash, exc))
             if crash_test:
                 reactor.callLater(0.3, _crash_test, app, crash_test)

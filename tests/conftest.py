@@ -65,6 +65,15 @@ class HeadlessScreen(urwid.testing.ScriptedScreen):
     def send(self, keys: list[str]) -> None:
         self._callback(keys, [])
 
+    # What the app writes to the terminal beside the drawing (OSC 52: the clipboard), as the raw screen has it.
+    written: list[str]
+
+    def write(self, data: str) -> None:
+        self.__dict__.setdefault("written", []).append(data)
+
+    def flush(self) -> None:
+        pass
+
 
 class Harness:
     def __init__(self, path, *, size=(100, 30), read_only=False, theme="dark"):

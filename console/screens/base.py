@@ -62,6 +62,11 @@ class Screen:
         """A key offered to the text field being edited before the keymap sees it; True when it took it."""
         return False
 
+    def click(self, x: int, y: int, *, double: bool) -> bool:
+        """A left click at (x, y) of the screen's widget (double: the second of two quick ones); False when the
+        screen leaves it to its widget."""
+        return False
+
     def paste(self, text: str) -> bool:
         """Pasted *text* (a bracketed paste), for the field being edited; False when the screen takes none."""
         return False

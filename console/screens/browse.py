@@ -404,6 +404,48 @@ class BrowseScreen(Screen):
 
             self.app.push(RecordScreen(self.app, self))
 
+    # -- the clipboard ------------------------------------------------------------------------------------------
+    def cmd_copy(self, what: str | None = None):
+        """y: the current cell's whole value (bytes in hex); `:copy row`: the row."""
+        if what == "row":
+            self.cmd_copy_row()
+            return
+        if what not in (None, "cell"):
+            self.app.message(f"copy: {what!r} is not cell or row", error=True)
+            return
+        if not (self._ready() and self.model.rows):
+            return
+        col = self._column()
+        self.app.copy_to_clipboard(_copied(self.model.current_row()[self.model.col], col), col.name)
+
+    def cmd_copy_row(self):
+        if not (self._ready() and self.model.rows):
+            return
+        row = self.model.current_row()
+        text = "\t".join(_copied(v, c) for v, c in zip(row, self.model.table.columns, strict=True))
+        self.app.copy_to_clipboard(text, "the row")
+
+    # -- the mouse --------------------------------------------------------------------------------------------
+    def click(self, x: int, y: int, *, double: bool) -> bool:
+        """A header sorts by its column (again: descending, then unsorted, as s); a row takes the cursor, and a
+        double click opens it in the form."""
+        if not self._ready():
+            return True
+        hit = self.grid.hit(x, y)
+        if hit is None:
+            return True
+        what, index, column = hit
+        if what == "header":
+            self._set_col(index)
+            self.cmd_sort()
+            return True
+        if column is not None:
+            self._set_col(column)
+        self._move(index - self.model.cursor)
+        if double:
+            self.cmd_edit()
+        return True
+
     # -- relations (storage.schema.Reference): both ways, with a trail back -----------------------------------------
     def _column(self):
         return self.model.table.columns[self.model.col]
@@ -699,6 +741,15 @@ class BrowseScreen(Screen):
                 self.grid.changed()
             self.app.update_status()
         return cancelled
+
+
+def _copied(value, col) -> str:
+    """A value as the clipboard takes it: its whole text (NULL as the empty text, bytes in hex)."""
+    from console.formatting import full_value
+    if value is None:
+        return ""
+    shown = full_value(value, col)
+    return shown.hex() if isinstance(shown, bytes) else shown
 
 
 def _key_text(value) -> str:

@@ -210,6 +210,17 @@ class TablesScreen(Screen):
             e.count = None
         self.load()
 
+    def click(self, x: int, y: int, *, double: bool) -> bool:
+        """A click takes the cursor to a table; a double click opens it."""
+        hit = self.grid.hit(x, y)
+        if hit is not None and hit[0] == "row":
+            self.list.cursor = hit[1]
+            self.grid.changed()
+            self.app.update_status()
+            if double:
+                self.cmd_select()
+        return True
+
     def cmd_select(self):
         if self.list.shown:
             self.command_open_table(self.list.shown[self.list.cursor].name)

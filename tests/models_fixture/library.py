@@ -49,6 +49,7 @@ class Book(SQLObject):
 
 class Tag(SQLObject):
     class sqlmeta:
+        table = "library_tag"
         fromDatabase = True                            # its columns are read from the database, at import
 
     books = RelatedJoin("Book", intermediateTable="book_tag", joinColumn="tag_id", otherColumn="book_id")

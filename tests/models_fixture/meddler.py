@@ -2,7 +2,7 @@
 
 from sqlobject import SQLObject, StringCol, sqlhub
 
-sqlhub.processConnection = "sqlite:/:memory:"
+sqlhub.processConnection = "sqlite:///nonexistent-rowdesk-dir/never-opened.sqlite"
 
 
 class Note(SQLObject):

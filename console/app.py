@@ -388,7 +388,9 @@ class App:
     def run_command(self, command: str, args=()) -> None:
         """Run *command* with *args* (strings as typed): the app's own, else the top screen's."""
         spec = commands.COMMANDS.get(command)
-        if spec is not None and spec.app:
+        if spec is not None and spec.run is not None:
+            spec.run(self, *args)
+        elif spec is not None and spec.app:
             getattr(self, "cmd_" + command)(*args)
         elif not self.top.command(command, args):
             self.message(f"{command}: not available on this screen", error=True)
@@ -400,7 +402,7 @@ class App:
         except commands.CommandError as e:
             self.message(str(e), error=True)
             return False
-        if not command.app and not self.top.has_command(command.name):
+        if not command.app and command.run is None and not self.top.has_command(command.name):
             self.message(f"{command.name}: not available on this screen", error=True)
             return False
         self.run_command(command.name, args)
@@ -423,7 +425,7 @@ class App:
         for b in self.keymap.bindings_for(top.name):
             bound.setdefault(b.command, b)
         listed = [c for c in commands.COMMANDS.values()
-                  if c.name not in UNLISTED and (c.app or top.has_command(c.name))]
+                  if c.name not in UNLISTED and (c.app or c.run is not None or top.has_command(c.name))]
 
         def describe(c: commands.Command) -> tuple[str, str]:
             b = bound.get(c.name)

@@ -41,6 +41,8 @@ class Command:
     help: str
     params: tuple[Param, ...] = ()
     app: bool = False               # run by the app (on any screen), not by the screen on top
+    # A plugin's command that runs on any screen: run(app, *args) (it may open the plugin's own screen).
+    run: Callable[..., None] | None = field(default=None, compare=False)
 
     @property
     def usage(self) -> str:

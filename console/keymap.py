@@ -128,9 +128,10 @@ class Keymap:
         self.bindings.append(Binding(tuple(keys), command, help, tuple(screens)))
 
     def add_screen(self, cls) -> None:
-        """A screen's own keys (a plugin's: its class's `keys`, Bindings for that screen)."""
+        """A screen's own keys (a plugin's: its class's `keys`): Bindings for that screen, or for the screens they
+        name (a key on the browse screen that opens the plugin's screen)."""
         for b in getattr(cls, "keys", ()):
-            self.add(b.keys, b.command, b.help, (cls.name,))
+            self.add(b.keys, b.command, b.help, (cls.name,) if b.screens == (ANY,) else b.screens)
 
     def check(self, screen_names) -> list[str]:
         """One line per binding that names a screen the registry does not know (a typo, a plugin gone)."""

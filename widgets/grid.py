@@ -69,6 +69,24 @@ class GridView(urwid.Widget):
     def changed(self) -> None:
         self._invalidate()
 
+    def hit(self, x: int, y: int) -> tuple[str, int, int | None] | None:
+        """What is drawn at (x, y) of the last render: ("header", column, None) or ("row", row index in the
+        source's window, column); None for blank space. Columns are the source's indexes."""
+        column = None
+        left = 0
+        for i, width in self._visible_columns(self.width):
+            if left <= x < left + width + 1:              # a column and the separator after it
+                column = i
+                break
+            left += self.source.columns[i].width + 1
+        if y == 0:
+            return ("header", column, None) if column is not None else None
+        src = self.source
+        index = self.top_seq - src.base + y - 1
+        if 0 <= index < len(src.rows) and y - 1 < self.height:
+            return ("row", index, column)
+        return None
+
     def reveal_column(self) -> None:
         """Scroll sideways now (not at the next draw) so that keys typed ahead see the same view."""
         self._visible_columns(self.width)

@@ -254,6 +254,8 @@ class App:
         return self.stack[-1]
 
     def push(self, screen: Screen) -> None:
+        if self.stack:
+            self.top.on_cover(screen)
         self.stack.append(screen)
         self._show_top()
 

@@ -153,6 +153,37 @@ class BrowseModel:
         self._start_main(label, d, on_page)
         self.refresh_count()
 
+    def shrink(self, keep: int = 100) -> None:
+        """Hold only about *keep* rows around the cursor (a screen along a trail of relations, out of sight: a
+        long trail must not hold a whole window per step). The rows come back by paging, as the cursor nears
+        the ends, when the screen is shown again."""
+        if self._main is not None or self._target is not None or len(self.rows) <= keep:
+            return
+        for attr in ("_ahead", "_behind"):
+            d = getattr(self, attr)
+            if d is not None:
+                setattr(self, attr, None)
+                d.cancel()
+        start = max(0, min(self.cursor - keep // 2, len(self.rows) - keep))
+        end = start + keep
+        front, back = start, len(self.rows) - end
+        del self.rows[end:], self.marks[end:]
+        del self.rows[:start], self.marks[:start]
+        self.base += front
+        self.cursor -= front
+        if front:
+            self.at_start = False
+            if self.first_index is not None:
+                self.first_index += front
+        if back:
+            self.at_end = False
+            if self.after_last is not None:
+                self.after_last += back
+
+    def resume(self) -> None:
+        """Shown again: the rows near the cursor are read if the window lacks them."""
+        self._prefetch()
+
     # -- loading ---------------------------------------------------------------------------------
     def cancel(self) -> bool:
         """Cancel every running query; True when there was one."""

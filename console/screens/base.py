@@ -47,6 +47,9 @@ class Screen:
     def on_show(self) -> None:
         """The screen became the top of the stack (first time or again)."""
 
+    def on_cover(self, above) -> None:
+        """The screen *above* is pushed over this one."""
+
     def on_close(self) -> None:
         """The screen leaves the stack for good: stop its work."""
         self.cancel_work()

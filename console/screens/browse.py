@@ -721,6 +721,17 @@ class BrowseScreen(Screen):
             self.app.message("nothing was deleted")
         self.app.open_overlay(Confirm(title, [*shown, *more], "y deletes · any other key keeps them", yes, no))
 
+    def on_cover(self, above) -> None:
+        # A step along a trail of relations keeps a few rows around its cursor, not a whole window; a record
+        # or a form over it works on its rows, which stay.
+        if above.name in ("browse", "references") and self.model is not None:
+            self.model.shrink()
+
+    def on_show(self) -> None:
+        if self.model is not None:
+            self.model.page_rows = self.grid.height if self.grid is not None else self.model.page_rows
+            self.model.resume()
+
     def on_close(self) -> None:
         self.closed = True
         self.cancel_work()

@@ -51,12 +51,15 @@ class _Root(urwid.WidgetWrap):
 
 class App:
     def __init__(self, db, reactor, *, display=None, theme: str = themes.DEFAULT, manage_reactor: bool = True,
-                 prefs: preferences.LoadResult | None = None, mouse: bool = True):
+                 prefs: preferences.LoadResult | None = None, mouse: bool = True, models: str | None = None):
         self.db = db
         self.preferences = prefs if prefs is not None else preferences.load()
         self.reactor = reactor
         self.manage_reactor = manage_reactor
         self.stack: list[Screen] = []
+        self.models_module = models           # the operator's SQLObject classes (--models), loaded at start
+        self.models = None                    # their storage.user_models.ModelSet, once loaded
+        self.exit_problem: str | None = None  # said on stderr after the terminal is back (rowdesk exits 1)
         self.keymap = keymap.Keymap(keymap.BINDINGS)    # this session's: the screens' own keys, keys.toml join it
         self._keyed_screens: set[str] = set()
         self.table_names: list[str] = []
@@ -107,6 +110,37 @@ class App:
         if said:
             self.message(" · ".join(said), error=bool(problems))
         self._resolve_journal()
+        if self.models_module:
+            self._load_models()
+
+    def _load_models(self) -> None:
+        """The operator's SQLObject classes, imported in a worker thread (a fromDatabase class reads the database
+        as it is defined) and bound to this database only; a module that cannot be used ends rowdesk with its one
+        line, a model that does not match its table is one warning line each (the table browses as it is)."""
+        from storage import user_models
+
+        def loaded(models):
+            self.models = models
+            n = len(models.models)
+            warnings = models.warnings
+            for w in warnings:
+                log.warning("%s", w)
+            said = f"models {self.models_module}: {n} class{'es' if n != 1 else ''}"
+            if warnings:
+                more = f" (+{len(warnings) - 1} more in the log)" if len(warnings) > 1 else ""
+                said += f" · {warnings[0]}{more}"
+            self.message(said, error=bool(warnings))
+            for s in self.stack:
+                s.models_loaded()
+
+        def failed(failure):
+            if isinstance(failure.value, user_models.ModelsError):
+                self.exit_problem = f"--models {self.models_module}: {failure.value}"
+                self.quit()
+                return None
+            return self.failed(f"loading the models of {self.models_module}")(failure)
+        d = user_models.load(self.db, self.models_module)
+        d.addCallbacks(self.deliver(loaded), self.deliver(failed))
 
     def _resolve_journal(self) -> None:
         """Changes an earlier session left unresolved (a crash, a connection lost during COMMIT): decided from

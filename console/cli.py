@@ -53,6 +53,8 @@ Browse the tables of a database, of any size, from a terminal.
                    "(S) says whether a crash would really write one")
     p.add_argument("--theme", choices=sorted(themes.THEMES), metavar="dark|light|mono",
                    help="colour theme (default: dark; NO_COLOR: mono)")
+    p.add_argument("--models", metavar="MODULE", help="the application's own SQLObject classes (a module, e.g. "
+                   "shop.models, importable from the current folder): their columns, validators and joins")
     p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (its own text "
                    "selection); by default a click focuses a row, sorts by a header, the wheel scrolls")
     p.add_argument("--version", action="version", version=f"rowdesk {VERSION}")
@@ -128,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         theme = preferences.effective_theme(loaded.prefs, args.theme)
         read_only = args.read_only
         text = args.target
+        models = args.models
         if text and text.startswith("@"):
             text, read_only = saved_connection(text[1:], loaded.prefs, read_only, notes)
+            models = models or loaded.prefs.connections[args.target[1:]].models
         # Another process's lock on the file: said at once, waited for (bounded), then one line.
         target = parse_target(text if text else default_target(), read_only=read_only,
                               on_wait=lambda message: print(f"rowdesk: {message}", file=sys.stderr, flush=True))
@@ -158,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Problems go to the interface (message line, Settings), not to stderr behind it.
     return run_app(target, theme=theme, prefs=preferences.with_notes(loaded, notes), crash_test=args.crash_test,
-                   mouse=not args.no_mouse)
+                   mouse=not args.no_mouse, models=models)
 
 
 def _is_terminal(fd: int) -> bool:

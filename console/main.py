@@ -82,7 +82,8 @@ class TerminalScreen(urwid.display.raw.Screen):
             raise error
 
 
-def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = None, mouse: bool = True) -> int:
+def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = None, mouse: bool = True,
+            models: str | None = None) -> int:
     log_path = logs.setup(paths.log_file())
     log.info("rowdesk %s opening %s (read-only: %s)", VERSION, target.display, target.read_only)
     crash.save_terminal_state()
@@ -112,11 +113,15 @@ def run_app(target: Target, *, theme: str, prefs=None, crash_test: str | None = 
     try:
         try:
             db = Database(target, reactor, **open_journal())
-            app = App(db, reactor, display=TerminalScreen(hang_up), theme=theme, prefs=prefs, mouse=mouse)
+            app = App(db, reactor, display=TerminalScreen(hang_up), theme=theme, prefs=prefs, mouse=mouse,
+                      models=models)
             crash.install_thread_excepthook(lambda exc: reactor.callFromThread(app.crash, exc))
             if crash_test:
                 reactor.callLater(0.3, _crash_test, app, crash_test)
             app.run()
+            if app.exit_problem is not None:        # e.g. a models module that cannot be used: one line
+                print_error(app.exit_problem)
+                return 1
         except BaseException as exc:   # noqa: BLE001 - whatever it was: the terminal back, and a report
             crash.restore_terminal()
             log.error("crash", exc_info=exc)

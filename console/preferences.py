@@ -15,6 +15,7 @@ Schema (every key is optional)::
                                       # uri holds one is rejected (with a message) and ignored.
     password_env = "PGPASS_PROD"      # optional: environment variable holding the password
     read_only = true                  # optional, default false
+    models = "shop.models"            # optional: the application's SQLObject classes (as --models)
 
 Passwords come from ``password_env``, else, for PostgreSQL only, from the
 ``.pgpass`` file (``PGPASSFILE`` or ``~/.pgpass``, matched as libpq matches it),
@@ -50,7 +51,7 @@ DEFAULT_THEME = themes.DEFAULT
 _KNOWN_TOP = ("core", "ui", "connections")
 _KNOWN_CORE = ("dump",)
 _KNOWN_UI = ("theme",)
-_KNOWN_CONNECTION = ("uri", "password_env", "read_only")
+_KNOWN_CONNECTION = ("uri", "password_env", "read_only", "models")
 # The URI schemes a .pgpass file is for, and the socket directories libpq builds use by default
 # (upstream /tmp, Debian and others /var/run/postgresql).
 PGPASS_SCHEMES = ("postgres", "postgresql")
@@ -67,6 +68,7 @@ class SavedConnection:
     uri: str
     password_env: str | None = None
     read_only: bool = False
+    models: str | None = None         # a module of the operator's SQLObject classes (--models)
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,13 @@ def _connection(name: str, entry: object, problems: _Problems) -> SavedConnectio
                      "no password")
         password_env = None
     read_only = _bool(entry, (*key, "read_only"), False, problems)
-    return SavedConnection(name=name, uri=uri, password_env=password_env, read_only=read_only)
+    models = entry.get("models")
+    if models is not None and (not isinstance(models, str) or not models.strip()):
+        problems.add((*key, "models"), f"connection '{name}': models must name a module, e.g. \"shop.models\", "
+                     f"not {_kind(models)}; ignored")
+        models = None
+    return SavedConnection(name=name, uri=uri, password_env=password_env, read_only=read_only,
+                           models=models.strip() if models else None)
 
 
 def _parse(data: dict[str, object], problems: _Problems) -> Preferences:

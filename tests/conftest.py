@@ -76,12 +76,12 @@ class HeadlessScreen(urwid.testing.ScriptedScreen):
 
 
 class Harness:
-    def __init__(self, path, *, size=(100, 30), read_only=False, theme="dark"):
+    def __init__(self, path, *, size=(100, 30), read_only=False, theme="dark", models=None):
         from console.main import open_journal  # the app's own journal, in the test's XDG_DATA_HOME
         self.db = Database(parse_target(str(path), read_only=read_only), reactor, **open_journal())
         try:
             self.screen = HeadlessScreen(size=size)
-            self.app = App(self.db, reactor, display=self.screen, manage_reactor=False, theme=theme)
+            self.app = App(self.db, reactor, display=self.screen, manage_reactor=False, theme=theme, models=models)
             self.app.start()
         except BaseException:
             self.db.close()     # its worker threads would keep the test process alive

@@ -47,6 +47,9 @@ class Screen:
     def on_show(self) -> None:
         """The screen became the top of the stack (first time or again)."""
 
+    def models_loaded(self) -> None:
+        """The operator's models (app.models) have arrived."""
+
     def on_cover(self, above) -> None:
         """The screen *above* is pushed over this one."""
 

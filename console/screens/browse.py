@@ -24,13 +24,14 @@ class BrowseScreen(Screen):
                    "\n  comparisons are in the column's type; a value SQLite holds of another type is compared"
                    "\n  as SQLite compares it, and the status line says so. Several columns can be filtered at once.")
 
-    def __init__(self, app, table_name: str, *, at=None, where=None, crumb: str | None = None):
+    def __init__(self, app, table_name: str, *, at=None, where=None, conditions=(), crumb: str | None = None):
         """*at*: (columns, values) of the row to put the cursor on (a followed foreign key); *where*: (columns,
         values) the rows shown must hold (the rows that refer to another one); *crumb*: where the operator came
         from, in the title's trail (`Customer 17`)."""
         super().__init__(app)
         self.table_name = table_name
         self.at, self.where, self.crumb = at, where, crumb
+        self.conditions = tuple(conditions)              # filters.Condition: rows a model's RelatedJoin pairs
         self.model: BrowseModel | None = None
         self.grid: GridView | None = None
         self.error: str | None = None
@@ -63,7 +64,8 @@ class BrowseScreen(Screen):
         self._describing = None
         if self.closed:
             return
-        view = View(table, Order(), self.app.db.equal(table, *self.where)) if self.where else None
+        keep = (self.app.db.equal(table, *self.where) if self.where else ()) + self.conditions
+        view = View(table, Order(), keep) if keep else None
         self.model = BrowseModel(self.app.db, table, self._model_changed, self.app.failed, self.app.deliver, view)
         self.model.clear_hint = self.hint("clear_filters", "removes every filter")
         self.grid = GridView(self.model)
@@ -117,6 +119,9 @@ class BrowseScreen(Screen):
         if m is None:
             return [Part(self.table_name, keep=5), Part("error" if self.error else "opening…", keep=9)]
         parts = [Part(m.table.display, short=_short_name(m.table.name), keep=5)]
+        info = self.model_info()
+        if info is not None:
+            parts.append(Part(f"model {info.class_name}", keep=1))
         if m.table.type == "view":
             parts.append(Part("view", keep=0))
         order = m.view.order
@@ -393,7 +398,7 @@ class BrowseScreen(Screen):
 
     def cmd_select(self):
         """Enter: on a foreign-key cell, the row it refers to; elsewhere the whole row."""
-        if self._ready() and self.model.rows and self.model.table.references_from(self._column().name):
+        if self._ready() and self.model.rows and self.references_from(self._column().name):
             self.cmd_follow()
         else:
             self.cmd_show_row()
@@ -450,6 +455,20 @@ class BrowseScreen(Screen):
     def _column(self):
         return self.model.table.columns[self.model.col]
 
+    def model_info(self):
+        """The operator's model of this table (--models), or None."""
+        models = self.app.models
+        return models.for_table(self.model.table.display) if models is not None and self.model else None
+
+    def references_from(self, column: str):
+        """The foreign keys *column* is part of: the database's, then the model's ForeignKey columns it lacks."""
+        refs = list(self.model.table.references_from(column))
+        info = self.model_info()
+        if info is not None:
+            refs += [r for r in info.references if column in r.columns and not any(
+                (r.columns, r.target, r.target_columns) == (d.columns, d.target, d.target_columns) for d in refs)]
+        return refs
+
     def row_label(self, index: int | None = None) -> str:
         """The row under the cursor as the trail names it: `Customer 17`, `OrderLine 98,2`, `notes rowid 5`."""
         m = self.model
@@ -468,7 +487,7 @@ class BrowseScreen(Screen):
         if not (self._ready() and self.model.rows):
             return
         col = self._column()
-        refs = self.model.table.references_from(col.name)
+        refs = self.references_from(col.name)
         if not refs:
             self.app.message(f"{col.name} refers to no other table ({self.hint('follow', 'follows a foreign key')}; "
                              f"{self.hint('referencing', 'lists the rows that refer to this one')})", error=True)

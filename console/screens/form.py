@@ -121,6 +121,7 @@ class FormScreen(Screen):
         self.fields = [field_for(c, v, inserting=inserting, engine=self.engine, keys=app.keymap)
                        for c, v in zip(self.table.columns, row, strict=True)]
         self._long: dict[int, str] = {}           # field index -> text edited in $EDITOR (too long for a field)
+        self._with_model()
         self.view = FormView(self.fields)
         self.view.editor_hint = self.hint("external_editor", "edits")
         self.widget = self.view
@@ -144,6 +145,30 @@ class FormScreen(Screen):
 
     def busy_label(self) -> str:
         return "saving"
+
+    def _with_model(self) -> None:
+        """The operator's model of the table (--models): each field names its attribute (and alternateID); a new
+        row takes the model's default where the database has none, as the application would give it."""
+        models = self.app.models
+        info = models.for_table(self.table.display) if models is not None else None
+        if info is None:
+            return
+        import decimal
+
+        from storage.user_models import NO_DEFAULT
+        for f, col in zip(self.fields, self.table.columns, strict=True):
+            mc = info.column(col.name)
+            if mc is None:
+                continue
+            said = [f"{info.class_name}.{mc.attr}" + (" (alternateID)" if mc.alternate_id else "")]
+            if mc.default is not NO_DEFAULT:
+                said.append(f"model default: {mc.default_text}")
+            f.hint = " · ".join([*said, *([f.hint] if f.hint else [])])
+            if mc.default is NO_DEFAULT or not f.editable:
+                continue
+            if self.inserting and col.default is None and f.state != DEFAULT and \
+                    isinstance(mc.default, (str, int, float, decimal.Decimal)) and not isinstance(mc.default, bool):
+                f.state, f.text = VALUE, str(mc.default)
 
     def edit_key(self, key: str) -> bool:
         f = self.view.focused
@@ -332,8 +357,11 @@ class FormScreen(Screen):
 
     # -- saving ----------------------------------------------------------------------------------------
     def _values(self) -> dict | None:
-        """The changed fields as column values, or None (each problem shown at its field)."""
+        """The changed fields as column values, or None (each problem shown at its field). The column types
+        read them; the operator's model (--models), where there is one, checks them too (nothing it returns is
+        written: the value stays the one typed)."""
         out, problems = {}, []
+        model = self.app.models.for_table(self.table.display) if self.app.models is not None else None
         for i, (f, col) in enumerate(zip(self.fields, self.table.columns, strict=True)):
             if i in self._long:
                 text = self._long[i]
@@ -349,6 +377,13 @@ class FormScreen(Screen):
             except values.InvalidValue as e:
                 self.view.set_error(i, e.problem)
                 problems.append(i)
+                continue
+            if model is not None:
+                from storage.user_models import validate
+                problem = validate(model, col.name, out[col.name])
+                if problem is not None:
+                    self.view.set_error(i, problem)
+                    problems.append(i)
         if problems:
             self.view.focus_on(problems[0])
             self.app.update_status()

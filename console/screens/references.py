@@ -10,6 +10,7 @@ from console.registry import screen
 from console.screens.base import ScrollingScreen
 from storage.jobs import is_cancel
 from storage.secrets import mask_secrets
+from storage.user_models import Through
 from widgets.statusbar import Part
 
 FOCUSED = {None: "row focus", "type": "row focus", "warn": "row focus", "error": "row focus"}
@@ -34,7 +35,10 @@ class _Line(urwid.Text):
         else:
             count = ("warn" if self.count.startswith("0 ") else None, f"{self.count:>14}")
         ref = self.reference
-        to = f"  → {', '.join(ref.target_columns)}" if len(ref.target_columns) > 1 else ""
+        if isinstance(ref, Through):
+            to = f"  (the model's {ref.name})"
+        else:
+            to = f"  → {', '.join(ref.target_columns)}" if len(ref.target_columns) > 1 else ""
         self.set_text([f"  {ref.label:<{self.width}} ", count, ("type", f"{to}  {self.problem or ''}")])
 
     def selectable(self) -> bool:
@@ -67,11 +71,27 @@ class ReferencesScreen(ScrollingScreen):
         return self.listbox
 
     def values_for(self, reference) -> list:
-        """The values this row holds in the columns that *reference* points at."""
+        """The values this row holds in the columns that *reference* points at (a RelatedJoin: its key)."""
+        if isinstance(reference, Through):
+            return [self.row.get(self.table, c) for c in reference.join.target_columns]
         return [self.row.get(self.table, c) for c in reference.target_columns]
+
+    def _with_models(self, references) -> list:
+        """The database's references, then what the operator's models add: other models' ForeignKey columns and
+        MultipleJoins the database does not declare, this model's RelatedJoins (through their table)."""
+        models = self.app.models
+        if models is None:
+            return list(references)
+        known = {(r.table, r.columns, r.target_columns) for r in references}
+        extra = [r for r in models.references_to(self.table.display)
+                 if (r.table, r.columns, r.target_columns) not in known]
+        info = models.for_table(self.table.display)
+        through = [j for j in info.joins if isinstance(j, Through)] if info is not None else []
+        return [*references, *extra, *through]
 
     def _listed(self, references) -> None:
         self._listing = None
+        references = self._with_models(references)
         width = max([len(r.label) for r in references] + [10])
         self.lines = [_Line(r, min(width, 60)) for r in references]
         self.walker[:] = [urwid.AttrMap(line, "row", FOCUSED) for line in self.lines]
@@ -87,7 +107,10 @@ class ReferencesScreen(ScrollingScreen):
             line.count = "0 rows"                   # a NULL key is referred to by no row
             line.show()
             return
-        d = self._counts[i] = self.app.db.count_referencing(line.reference, values)
+        if isinstance(line.reference, Through):
+            d = self._counts[i] = self._count_through(line.reference, values)
+        else:
+            d = self._counts[i] = self.app.db.count_referencing(line.reference, values)
 
         def counted(count):
             self._counts.pop(i, None)
@@ -101,6 +124,15 @@ class ReferencesScreen(ScrollingScreen):
             line.show()
             self.app.update_status()
         d.addCallbacks(self.app.deliver(counted), self.app.deliver(failed))
+
+    def _count_through(self, through, values):
+        """The rows of the target that the intermediate table pairs with this row."""
+        from storage.paging import Order, View
+        from storage.user_models import through_condition
+        d = self.app.db.describe(through.target)
+        cond = through_condition(self.app.models, through, values, self.app.db.dialect)
+        d.addCallback(lambda target: self.app.db.count_rows(View(target, Order(), (cond,))))
+        return d
 
     def _list_failed(self, failure):
         self._listing = None
@@ -149,6 +181,11 @@ class ReferencesScreen(ScrollingScreen):
         crumb = self.crumb
         app = self.app
         app.pop()                               # the trail leads back to the row, not to this list
+        if isinstance(ref, Through):
+            from storage.user_models import through_condition
+            cond = through_condition(app.models, ref, self.values_for(ref), app.db.dialect)
+            app.push(BrowseScreen(app, ref.target, conditions=(cond,), crumb=crumb))
+            return
         app.push(BrowseScreen(app, ref.table, where=(ref.columns, self.values_for(ref)), crumb=crumb))
 
     def cmd_refresh(self):

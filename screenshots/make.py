@@ -25,6 +25,7 @@ import resource
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -379,6 +380,7 @@ class Shot:
     preexec_fn: Callable[[], None] | None = None
     server: str | None = None                    # "postgres" or "mysql": made only when that server answers
     controlling: bool = False                    # the pty is the program's controlling terminal (getpass)
+    settle: bool = True                          # let drawing finish first (not for a moment of progress)
 
 
 def home(t: Pty, ctx) -> None:
@@ -541,6 +543,103 @@ def read_only_refusal(t: Pty, ctx) -> None:
     t.wait_for(r"read-only \(")
 
 
+# -- relations, commands, models, export -----------------------------------------------------------------------
+def open_customers(t: Pty, ctx) -> None:
+    home(t, ctx)
+    t.press("j", "enter")
+    t.wait_for(r"customers · row 1 of")
+
+
+def references(t: Pty, ctx) -> None:
+    home(t, ctx)
+    t.press("enter")                                  # categories: products and sub-categories refer to them
+    t.wait_for(r"categories · row 1 of")
+    t.press("<")
+    t.wait_for(r"products\.category_id +\d+ rows?")
+    t.wait_for(r"categories\.parent_id +\d+ rows?")
+
+
+def trail(t: Pty, ctx) -> None:
+    open_customers(t, ctx)
+    t.press("j", "j", "<")
+    t.wait_for(r"orders\.customer_id +\d+ rows?")
+
+
+    t.press("enter")
+    t.wait_for(r"orders · filter customer_id = 3")
+    t.press("<")
+    t.wait_for(r"order_lines\.order_id +\d+ rows?")
+    t.press("enter")
+    t.wait_for(r"order_lines · filter order_id = ")
+    t.press("l", "l", ">")
+    t.wait_for(r"products · row")
+
+
+def palette_arguments(t: Pty, ctx) -> None:
+    open_orders(t, ctx)
+    t.press(":")
+    t.settle(0.3)
+    t.press(*"sort pla")
+    t.wait_for(r"sort placed_at")
+    t.press("tab")                                    # the column completed; its directions proposed
+    t.wait_for(r"sort placed_at desc")
+
+
+SHOP_MODELS = '''"""The shop's SQLObject classes, as an application would declare them."""
+from formencode import validators
+from sqlobject import BoolCol, DateCol, DecimalCol, ForeignKey, MultipleJoin, SQLObject, StringCol
+
+
+class Customer(SQLObject):
+    class sqlmeta:
+        table = "customers"
+
+    firstName = StringCol(dbName="first_name", length=40, notNone=True)
+    lastName = StringCol(dbName="last_name", length=60, notNone=True)
+    email = StringCol(length=120, alternateID=True)
+    country = StringCol(length=2, default="DE")
+    signupDate = DateCol(dbName="signup_date")
+    vip = BoolCol(default=False)
+    creditLimit = DecimalCol(dbName="credit_limit", size=10, precision=2, default=None)
+    loyaltyTier = StringCol(dbName="loyalty_tier", default="bronze")      # not in the table (yet)
+    orders = MultipleJoin("Order", joinColumn="customer_id")
+
+
+class Order(SQLObject):
+    class sqlmeta:
+        table = "orders"
+
+    customer = ForeignKey("Customer", dbName="customer_id")
+    status = StringCol(default="new")
+    total = DecimalCol(size=12, precision=2, validator=validators.Number(min=0))
+'''
+
+
+def model_form(t: Pty, ctx) -> None:
+    (ctx["tmp"] / "shop_models.py").write_text(SHOP_MODELS)
+    t.wait_for(r"models shop_models: 2 classes", timeout=ctx.get("first_timeout", 20))
+    t.press("j", "j", "j", "enter")
+    t.wait_for(r"orders · model Order · row 1 of")
+    t.press("e")
+    t.wait_for(r"^edit · orders")
+    t.press("tab", "tab", "tab", "tab", "ctrl u", *"-5")           # total: validators.Number(min=0)
+    t.press("ctrl s")
+    t.wait_for(r"to correct")
+
+
+def export_progress(t: Pty, ctx) -> None:
+    t.wait_for(r"orders .* 400,000", timeout=120)
+    t.press("j", "j", "j", "enter")
+    t.wait_for(r"orders · row 1 of 400,000")
+    t.press("x", "ctrl u", *str(ctx["tmp"] / "orders.csv"), "enter")
+    t.wait_for(r"exporting [█░]+ [3-6]\d% · ", timeout=30)
+
+
+def make_export_db(path: Path) -> Path:
+    subprocess.run(rowdesk_command() + ["demo", "--rows", "400000", str(path)], check=True, capture_output=True)
+    return path
+
+
 SHOWCASE = """
 CREATE TABLE events (event_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT, raw BLOB, amount NUMERIC(12,2),
                      note TEXT);
@@ -633,6 +732,12 @@ SHOTS = [
     Shot("read-only-refusal", read_only_refusal, args=lambda ctx: ["--read-only"]),
     Shot("form-80x24", form, size=(80, 24)),
     Shot("form-narrow-44x20", form, size=(44, 20)),
+    Shot("references", references),
+    Shot("trail", trail),
+    Shot("palette-arguments", palette_arguments),
+    Shot("model-form", model_form, args=lambda ctx: ["--models", "shop_models"],
+         env={"PYTHONPATH": "."}),
+    Shot("export-progress", export_progress, args=lambda ctx: [str(ctx["export_db"])], settle=False),
     # On the servers of this machine (screenshots/server_shots.py makes their data).
     Shot("tables-postgres", servers.pg_tables, args=lambda ctx: [servers.PG_URI], server="postgres"),
     Shot("browse-postgres", servers.pg_orders_sorted, args=lambda ctx: [servers.PG_URI], server="postgres",
@@ -693,7 +798,8 @@ def take(shot: Shot, ctx: dict, fonts: Fonts, out: Path) -> Path:
             controlling=shot.controlling)
     try:
         shot.steps(t, ctx)
-        t.settle()
+        if shot.settle:
+            t.settle()
         target = out / f"{shot.name}.png"
         render(t.screen, target, fonts, shot.profile)
     finally:
@@ -723,6 +829,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = work_dir()
     ctx = {"tmp": tmp, "empty_db": make_empty_db(tmp / "empty.sqlite"),
            "showcase_db": make_showcase_db(tmp / "showcase.sqlite"), "first_timeout": 120}
+    if any(s.name == "export-progress" for s in shots):
+        ctx["export_db"] = make_export_db(tmp / "export.sqlite")
     failed = []
     wanted = {s.server for s in shots if s.server}
     up = set()

@@ -676,7 +676,7 @@ class BrowseScreen(Screen):
         def failed(failure):
             self._exporting = None
             if is_cancel(failure):
-                self.app.message(f"export cancelled: {path} was not written (the partial file was removed)")
+                self.app.message(f"export cancelled: {path} was not written (the partial file is removed)")
                 return None
             if isinstance(failure.value, OSError):           # the file: a folder that is gone, a full disk
                 self.app.message(f"export failed: {failure.value}; nothing was written", error=True)

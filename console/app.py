@@ -75,12 +75,15 @@ class App:
 
         self.status = StatusBar()
         self.status.cancel_hint = self.keymap.hint("escape", "browse", "cancels")
+        self._show_keys_hint()
         ro = "  read-only" if db.read_only else ""
         self._where = TailText(f"{db.display}{ro}", "title")
+        self._keys_hint = urwid.Text(("title dim", ""))
+        self._show_keys_hint()
         self._title = urwid.Columns([
             (urwid.PACK, urwid.Text(("title", " rowdesk  "))),
             self._where,
-            (urwid.PACK, urwid.Text(("title dim", "  ? help  : commands "))),
+            (urwid.PACK, self._keys_hint),
         ])
         self.body = urwid.WidgetPlaceholder(urwid.SolidFill(" "))
         self.frame = urwid.Frame(self.body, header=urwid.AttrMap(self._title, "title"), footer=self.status)
@@ -175,6 +178,11 @@ class App:
         d.addCallback(self.deliver(checked))
         d.addErrback(self.failed("checking the file"))
 
+    def _show_keys_hint(self) -> None:
+        """The title's hint: the keys of the help and of the palette (keys.toml may have moved them)."""
+        self._keys_hint.set_text(("title dim", f"  {self.keymap.hint('help', 'tables', 'help')}  "
+                                               f"{self.keymap.hint('palette', 'tables', 'commands')} "))
+
     def _add_screen_keys(self) -> None:
         for name, cls in registry.SCREENS.items():
             if name not in self._keyed_screens:
@@ -188,6 +196,7 @@ class App:
         problems += self.keymap.check(registry.SCREENS)
         problems += keymap.load_user_keys(self.keymap, paths.keys_file(), registry.SCREENS)
         self.status.cancel_hint = self.keymap.hint("escape", "browse", "cancels")
+        self._show_keys_hint()
         if problems:
             more = f" (+{len(problems) - 1} more: see the log)" if len(problems) > 1 else ""
             for problem in problems:

@@ -200,8 +200,8 @@ async def test_a_view_refuses_writes_with_its_reason(harness, shop):
         assert conn.execute("SELECT count(*) FROM items").fetchone() == (2,)
 
 
-@pytest_twisted.ensureDeferred
-async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
+async def journal_of_one_change(harness, shop):
+    """The name of item 1 changed (lamp → desk lamp) by a quick edit, then the journal (J)."""
     h = await opened(harness, shop)
     h.press("l", "E", "ctrl u")
     h.type("desk lamp")
@@ -209,6 +209,12 @@ async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
     await h.wait_for(r"saved name", where="message")
     h.press("J")
     await h.wait_for(r"^journal · 1 change", where="status")
+    return h
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
+    h = await journal_of_one_change(harness, shop)
     assert "update items [1]" in h.text and "name: lamp → desk lamp" in h.text
     with sqlite3.connect(shop) as conn:
         conn.execute("UPDATE items SET name = 'other' WHERE id = 1")      # changed again since
@@ -236,13 +242,7 @@ async def test_the_journal_lists_a_change_and_undoes_it(harness, shop):
 
 @pytest_twisted.ensureDeferred
 async def test_enter_on_a_journal_entry_shows_every_column_before_and_after(harness, shop):
-    h = await opened(harness, shop)
-    h.press("l", "E", "ctrl u")
-    h.type("desk lamp")
-    h.press("enter")
-    await h.wait_for(r"saved name", where="message")
-    h.press("J")
-    await h.wait_for(r"^journal · 1 change", where="status")
+    h = await journal_of_one_change(harness, shop)
     h.press("enter")
     await h.wait_for(r"#1 update in items")
     assert "≠ name: lamp  →  desk lamp" in h.text

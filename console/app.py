@@ -75,7 +75,6 @@ class App:
 
         self.status = StatusBar()
         self.status.cancel_hint = self.keymap.hint("escape", "browse", "cancels")
-        self._show_keys_hint()
         ro = "  read-only" if db.read_only else ""
         self._where = TailText(f"{db.display}{ro}", "title")
         self._keys_hint = urwid.Text(("title dim", ""))

@@ -31,10 +31,17 @@ def format_of(path: str) -> str | None:
     return {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}.get(ext)
 
 
+_BOOL = {0: "false", 1: "true"}        # as storage.types.show_bool writes them (True and False are 1 and 0 here)
+
+
 def _text(col: Column) -> Callable[[object], object] | None:
     """How a value of *col* is written as text, or None when the csv module's own str() is already right."""
     k = kind(col.kind)
     show = k.show
+    if col.kind == "bool":
+        # A lookup, not a call of show_bool: an export converts millions of them. Anything else SQLite holds in
+        # a BOOLEAN column (text, another number) is written as it is, as the grid shows it.
+        return lambda v, of=_BOOL.get: of(v, v) if type(v) is not bytes else v.hex()
     if col.kind in ("blob", "any", "spatial") or show is not None:
         def text(v, show=show):
             if v is None:

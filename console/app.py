@@ -70,6 +70,7 @@ class App:
         self._spin_handle = None
         self._redraw_pending = False
         self._pasted: list[str] | None = None      # the text of a bracketed paste, while it arrives
+        self._problems: list[str] = []             # found at start: told once each (tell_problems)
         self._last_click: tuple[float, int, int] | None = None     # when and where, for a double click
         self.theme = theme
 
@@ -125,19 +126,17 @@ class App:
             self.models = models
             n = len(models.models)
             warnings = models.warnings
-            for w in warnings:
-                log.warning("%s", w)
             said = f"models {self.models_module}: {n} class{'es' if n != 1 else ''}"
             if warnings:
-                more = f" (+{len(warnings) - 1} more in the log)" if len(warnings) > 1 else ""
-                said += f" · {warnings[0]}{more}"
-            self.message(said, error=bool(warnings))
+                self.tell_problems([f"{said} · {warnings[0]}", *warnings[1:]])
+            else:
+                self.message(said)
             for s in self.stack:
                 s.models_loaded()
 
         def failed(failure):
             if isinstance(failure.value, user_models.ModelsError):
-                self.exit_problem = f"--models {self.models_module}: {failure.value}"
+                self.exit_problem = str(failure.value)          # it names the module, the file and the line
                 self.quit()
                 return None
             return self.failed(f"loading the models of {self.models_module}")(failure)
@@ -196,12 +195,20 @@ class App:
         problems += keymap.load_user_keys(self.keymap, paths.keys_file(), registry.SCREENS)
         self.status.cancel_hint = self.keymap.hint("escape", "browse", "cancels")
         self._show_keys_hint()
-        if problems:
-            more = f" (+{len(problems) - 1} more: see the log)" if len(problems) > 1 else ""
-            for problem in problems:
-                log.warning("%s", problem)
-            self.message(problems[0] + more, error=True)
+        self.tell_problems(problems)
         self.update_status()
+
+    def tell_problems(self, problems: list[str]) -> None:
+        """Problems found at start (keys.toml, the models, plugins): each in the log; the first of these in the
+        message line, with how many there are in all so far and where the log is."""
+        if not problems:
+            return
+        for problem in problems:
+            log.warning("%s", problem)
+        self._problems += problems
+        more = len(self._problems) - 1
+        where = f" (+{more} more in {preferences.display_path(paths.log_file())})" if more else ""
+        self.message(problems[0] + where, error=True)
 
     def run(self) -> None:
         """Run until quit (managed reactor); re-raises a crash after the terminal is restored."""
@@ -615,7 +622,9 @@ class App:
             return
         screen.write(f"\x1b]52;c;{data}\x07")
         screen.flush()
-        self.message(f"copied {what} ({len(text):,} characters) to the clipboard, through the terminal")
+        n = len(text)
+        self.message(f"copied {what} ({n:,} character{'s' if n != 1 else ''}) to the clipboard, through the "
+                     "terminal")
 
     def set_theme(self, name: str) -> None:
         self.theme = name

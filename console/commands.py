@@ -210,8 +210,11 @@ def complete(text: str, context: Context) -> list[Candidate]:
     typed = [w for w, _ in tokens(rest)]
     typing = "" if not rest or rest[-1].isspace() else (typed.pop() if typed else "")
     i = len(typed)
+    rest = next((n for n, p in enumerate(command.params) if p.rest), None)
+    if rest is not None and i > rest:
+        i = rest                                # the rest of the line is one argument, spaces and all
     if i >= len(command.params):
-        return [Candidate(f"{command.name} {' '.join(typed)}".strip(), "Enter runs it", text.strip(), True)]
+        return []                               # too many: Enter says so (commands.parse)
     param = command.params[i]
     head = " ".join([command.name, *(quoted(t) for t in typed)])
     if param.rest:

@@ -37,6 +37,13 @@ def run_export(argv: list[str]) -> int:
     from storage.export import format_of
 
     args = parser().parse_args(argv)
+    if args.desc and not args.sort:
+        print("rowdesk export: --desc goes with --sort COLUMN", file=sys.stderr)
+        return EXIT_USAGE
+    import os
+    if args.out != "-" and os.path.isdir(args.out):
+        print(f"rowdesk export: {args.out} is a folder: name a file in it", file=sys.stderr)
+        return EXIT_USAGE
     fmt = args.format or (format_of(args.out) if args.out != "-" else "csv")
     if fmt is None:
         print(f"rowdesk export: {args.out}: give --format csv, jsonl or json (the extension does not say)",
@@ -60,6 +67,7 @@ def run_export(argv: list[str]) -> int:
     started = time.monotonic()
 
     def progress(rows: int) -> None:
+        outcome["progressed"] = True
         took = max(time.monotonic() - started, 1e-6)
         total = outcome.get("total")
         left = f" · {max(0.0, (total - rows) / (rows / took)):.0f} s left" if total and rows else ""
@@ -98,17 +106,25 @@ def run_export(argv: list[str]) -> int:
     if "rows" in outcome:
         rows = outcome["rows"]
         where = "standard output" if args.out == "-" else args.out
-        print(f"\rrowdesk export: {rows:,} rows to {where} in {took:.1f} s ({rows / max(took, 1e-6):,.0f} rows/s)"
+        print(f"\rrowdesk export: {rows:,} row{'s' if rows != 1 else ''} to {where} in {took:.1f} s "
+              f"({rows / max(took, 1e-6):,.0f} rows/s)"
               + " " * 20, file=sys.stderr)
         return 0
-    print(file=sys.stderr)
+    if outcome.get("progressed"):
+        print(file=sys.stderr)                        # after the progress line
     if outcome.get("interrupted"):
         print("rowdesk export: interrupted: nothing written (the partial file was removed)", file=sys.stderr)
         return EXIT_INTERRUPTED
     failure = outcome["error"]
     error = failure.value
-    text = db.describe_error(error) if not isinstance(error, (FileExistsError, LookupError, ValueError)) \
-        else str(error).strip("'\"")
+    if isinstance(error, KeyError):
+        text = error.args[0] if error.args else str(error)          # str() of a KeyError quotes its message
+    elif isinstance(error, (FileExistsError, LookupError, ValueError)):
+        text = str(error)
+    elif isinstance(error, OSError):
+        text = f"{args.out}: {error.strerror or error}"              # the name typed, not the .part beside it
+    else:
+        text = db.describe_error(error)
     if isinstance(error, FileExistsError):
         text += " (--force replaces it)"
     print(f"rowdesk export: {text}", file=sys.stderr)

@@ -154,3 +154,14 @@ async def test_export_the_view_from_the_palette_and_with_x(harness, browse_db, t
     h.press("enter")
     await h.wait_for(r"exported 1,666 rows to .*lisbon\.jsonl", where="message")
     assert len((tmp_path / "lisbon.jsonl").read_text().splitlines()) == 1666
+
+
+@pytest_twisted.ensureDeferred
+async def test_too_many_arguments_are_said_where_the_eye_is(harness, browse_db):
+    h = await people(harness, browse_db)
+    h.press(":")
+    h.type("goto 5 6")
+    await h.wait_for(r"nothing matches")
+    h.press("enter")
+    await h.wait_for(r"goto takes 1 argument: goto \[row\]")
+    assert "people · row 1 of" in h.status

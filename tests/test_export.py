@@ -218,3 +218,18 @@ async def test_a_million_rows_exported_are_the_million_rows_of_the_table(tmp_pat
             assert got == want, (count, got, want)
             count += 1
     assert count == 1_000_000
+
+
+def test_the_command_lines_mistakes_are_one_plain_line(engine, tmp_path):
+    base = [sys.executable, "-m", "console", "export", engine.target]
+    for args, said in (
+            ([engine.table("Nosuch"), str(tmp_path / "a.csv")], "rowdesk export: no table named "
+                                                                  f"'{engine.table('Nosuch')}'\n"),
+            ([engine.table("OrderLine"), str(tmp_path)],
+             f"rowdesk export: {tmp_path} is a folder: name a file in it\n"),
+            ([engine.table("OrderLine"), str(tmp_path / "b.csv"), "--desc"],
+             "rowdesk export: --desc goes with --sort COLUMN\n"),
+            ([engine.table("OrderLine"), str(tmp_path / "no" / "c.csv")],
+             f"rowdesk export: {tmp_path / 'no' / 'c.csv'}: No such file or directory\n")):
+        run = subprocess.run(base + args, capture_output=True, text=True, timeout=120)
+        assert run.returncode != 0 and run.stderr == said, run.stderr

@@ -141,6 +141,8 @@ class CommandLine(urwid.WidgetWrap):
 
     def set_hint(self, text: str) -> None:
         self.hint.set_text(("dialog hint", text))
+        if text and not self.candidates:            # where the eye is: in place of "nothing matches"
+            self.walker[:] = [urwid.Text(("error", f"  {text}"))]
 
     def _fill(self) -> None:
         self.candidates = list(self._complete(self.text))

@@ -82,6 +82,16 @@ class StatusBar(urwid.WidgetWrap):
         self.busy_label = ""
         super().__init__(urwid.Pile([urwid.AttrMap(self._line, "status"), self._bottom]))
 
+    @property
+    def cancel_hint(self) -> str:
+        """Beside the spinner: which key cancels (the owner's keymap says)."""
+        return self._line.cancel_hint
+
+    @cancel_hint.setter
+    def cancel_hint(self, text: str) -> None:
+        self._line.cancel_hint = text
+        self._line._invalidate()
+
     def set_status(self, status) -> None:
         """*status*: a text, or a list of `Part`s that shorten in order on a narrow screen."""
         self._line.parts = parts_of(status)

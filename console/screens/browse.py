@@ -25,7 +25,7 @@ class BrowseScreen(Screen):
                    "\n  as SQLite compares it, and the status line says so. Several columns can be filtered at once.")
 
     def __init__(self, app, table_name: str, *, at=None, where=None, conditions=(), crumb: str | None = None):
-        """*at*: (columns, values) of the row to put the cursor on (a followed foreign key); *where*: (columns,
+        """*at*: the row (storage.edits.Row) to put the cursor on (a followed foreign key); *where*: (columns,
         values) the rows shown must hold (the rows that refer to another one); *crumb*: where the operator came
         from, in the title's trail (`Customer 17`)."""
         super().__init__(app)
@@ -73,32 +73,8 @@ class BrowseScreen(Screen):
         self._install()
         if self.at is None:
             self.model.open()
-            return
-        columns, values = self.at
-        self.model.loading = "finding the row"
-        d = self._finding = self.app.db.find_row(table, columns, values)
-
-        def found(row):
-            self._finding = None
-            if self.closed:
-                return
-            self.model.loading = None
-            if row is None:
-                shown = ", ".join(f"{c} = {v!r}" for c, v in zip(columns, values, strict=True))
-                self.app.message(f"no row of {table.display} has {shown}: the reference is dangling", error=True)
-                self.model.open()
-            else:
-                self.model.show_row(row)
-            self.app.update_status()
-
-        def failed(failure):
-            self._finding = None
-            self.model.loading = None
-            if is_cancel(failure):
-                self.model.open()             # Esc while seeking: the table from its first row
-                return None
-            return self.app.failed(f"finding the row of {table.display}")(failure)
-        d.addCallbacks(self.app.deliver(found), self.app.deliver(failed))
+        else:
+            self.model.show_row(self.at)          # found before this screen opened: a seek on its key
 
     def _install(self) -> None:
         if self.app.stack and self.app.top is self:
@@ -427,7 +403,8 @@ class BrowseScreen(Screen):
         if not (self._ready() and self.model.rows):
             return
         row = self.model.current_row()
-        text = "\t".join(_copied(v, c) for v, c in zip(row, self.model.table.columns, strict=True))
+        # Tab-separated, one line: a value holding a tab or a line break is quoted as CSV quotes it.
+        text = "\t".join(_tsv(_copied(v, c)) for v, c in zip(row, self.model.table.columns, strict=True))
         self.app.copy_to_clipboard(text, "the row")
 
     # -- the mouse --------------------------------------------------------------------------------------------
@@ -499,7 +476,28 @@ class BrowseScreen(Screen):
         if any(v is None for v in values):
             self.app.message(f"{col.name} is NULL: it refers to no row", error=True)
             return
-        self.app.push(BrowseScreen(self.app, ref.target, at=(ref.target_columns, values), crumb=self.row_label()))
+        # The row is found first (one seek on the key it refers to): a dangling reference leaves the cursor
+        # where it is, with the reason, instead of opening the other table on some other row.
+        db, crumb = self.app.db, self.row_label()
+        d = self._finding = db.describe(ref.target)
+        d.addCallback(lambda target: db.find_row(target, ref.target_columns, values))
+
+        def found(row):
+            self._finding = None
+            if self.closed or self.app.top is not self:
+                return
+            if row is None:
+                shown = ", ".join(f"{c} = {v!r}" for c, v in zip(ref.target_columns, values, strict=True))
+                self.app.message(f"no row of {ref.target} has {shown}: the reference is dangling", error=True)
+                return
+            self.app.push(BrowseScreen(self.app, ref.target, at=row, crumb=crumb))
+
+        def failed(failure):
+            self._finding = None
+            if is_cancel(failure):
+                return None
+            return self.app.failed(f"following {col.name} to {ref.target}")(failure)
+        d.addCallbacks(self.app.deliver(found), self.app.deliver(failed))
 
     def cmd_referencing(self):
         """<: the tables and columns that refer to this row, with how many rows each."""
@@ -676,7 +674,10 @@ class BrowseScreen(Screen):
         def failed(failure):
             self._exporting = None
             if is_cancel(failure):
-                self.app.message(f"export cancelled: {path} was not written (the partial file is removed)")
+                # After the app's own "cancelled": this one says what became of the file.
+                self.app.reactor.callLater(0, self.app.deliver(self.app.message),
+                                           f"export cancelled: {path} was not written (the partial file is "
+                                           "removed)")
                 return None
             if isinstance(failure.value, OSError):           # the file: a folder that is gone, a full disk
                 self.app.message(f"export failed: {failure.value}; nothing was written", error=True)
@@ -756,7 +757,11 @@ class BrowseScreen(Screen):
         self.cancel_work()
 
     def cancel_work(self) -> bool:
-        for attr in ("_describing", "_finding", "_exporting"):
+        if self._exporting is not None:
+            d, self._exporting = self._exporting, None
+            d.cancel()                            # its errback says what became of the file
+            return True
+        for attr in ("_describing", "_finding"):
             d = getattr(self, attr)
             if d is not None:
                 setattr(self, attr, None)
@@ -780,6 +785,12 @@ def _copied(value, col) -> str:
         return ""
     shown = full_value(value, col)
     return shown.hex() if isinstance(shown, bytes) else shown
+
+
+def _tsv(text: str) -> str:
+    if any(ch in text for ch in '\t\n\r"'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _key_text(value) -> str:

@@ -92,13 +92,12 @@ def _json_value(col: Column) -> Callable[[object], object]:
     return value
 
 
-def _dumps(obj: dict) -> str:
-    """A JSON object whose _Raw values are written as they are."""
-    parts = []
-    for k, v in obj.items():
-        parts.append(json.dumps(k, ensure_ascii=False) + ": "
-                     + (str(v) if isinstance(v, _Raw) else json.dumps(v, ensure_ascii=False)))
-    return "{" + ", ".join(parts) + "}"
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode     # one encoder for every value (json.dumps makes one each)
+
+
+def _line(keys: list[str], values) -> str:
+    """A JSON object of *keys* (each already encoded, with its colon) and *values*; a _Raw value as it is."""
+    return "{" + ", ".join(k + (v if isinstance(v, _Raw) else _ENCODE(v)) for k, v in zip(keys, values)) + "}"
 
 
 class Writer:
@@ -116,6 +115,7 @@ class Writer:
             self._convert = _row_converter(texts, len(self.columns)) if texts else None
         else:
             self._values = [_json_value(c) for c in self.columns]
+            self._keys = [_ENCODE(n) + ": " for n in self.names]          # encoded once, not per row
 
     def header(self) -> None:
         if self.fmt == "csv":
@@ -129,8 +129,8 @@ class Writer:
                 batch = list(map(self._convert, batch))
             self._csv.writerows(batch)
         else:
-            names, values = self.names, self._values
-            lines = [_dumps({n: f(v) for n, f, v in zip(names, values, row, strict=True)}) for row in batch]
+            keys, values = self._keys, self._values
+            lines = [_line(keys, [f(v) for f, v in zip(values, row, strict=True)]) for row in batch]
             if self.fmt == "jsonl":
                 self.out.write("".join(line + "\n" for line in lines))
             else:

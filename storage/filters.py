@@ -445,6 +445,17 @@ def _pg_shown(q: str, col: Column, d: Dialect) -> str:
     return text
 
 
+def pg_export_text(col: Column, d: Dialect) -> str:
+    """SQL of the text storage.export writes for a value of *col* on PostgreSQL (its CSV): the grid's text, but
+    bytes in plain hex; NULL stays NULL (an empty field)."""
+    q = d.quote(col.name)
+    if col.kind == "blob":
+        return f"encode({q}, 'hex')"
+    if col.kind in ("text", "json") and _pg_declared(col) not in ("inet", "cidr"):
+        return f"CAST({q} AS TEXT)" if col.kind == "json" or _pg_declared(col) != "character" else f"concat({q})"
+    return _pg_shown(q, col, d)
+
+
 def _pg_exponent(t: str) -> str:
     """The exponent in a double's text *t*, 0 where it has none (Infinity, 12.5)."""
     return f"CAST(split_part({t} || 'e0', 'e', 2) AS integer)"

@@ -299,13 +299,17 @@ class Plan:
         sql = f"SELECT count(*) FROM {self.table_sql} WHERE " + " AND ".join(where)
         return self.d.placeholders(sql), params
 
-    def stream_sql(self) -> list[tuple[str, list]]:
+    def stream_sql(self, columns_sql: list[str] | None = None) -> list[tuple[str, list]]:
         """The whole view in its order, without LIMIT, one statement per segment (the NULLs of the sort column
-        where the view puts them): read through once, on one connection (an export). The visible columns only."""
+        where the view puts them): read through once, on one connection (an export). The visible columns only,
+        or *columns_sql* (an expression per column) instead."""
         direction = " DESC" if self.desc else ""
-        select = self.select.rsplit(" FROM ", 1)[0]
-        if self.view.table.identity.hidden is not None:
-            select = select[:select.rindex(", ")]            # without the hidden row id
+        if columns_sql is not None:
+            select = "SELECT " + ", ".join(columns_sql)
+        else:
+            select = self.select.rsplit(" FROM ", 1)[0]
+            if self.view.table.identity.hidden is not None:
+                select = select[:select.rindex(", ")]            # without the hidden row id
         statements = []
         for seg in self.segments():
             where, params = self._segment_where(seg)

@@ -233,3 +233,36 @@ def test_the_command_lines_mistakes_are_one_plain_line(engine, tmp_path):
              f"rowdesk export: {tmp_path / 'no' / 'c.csv'}: No such file or directory\n")):
         run = subprocess.run(base + args, capture_output=True, text=True, timeout=120)
         assert run.returncode != 0 and run.stderr == said, run.stderr
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_cancelled_copy_on_postgresql_removes_its_file_and_ends_on_the_server(pg_schema, tmp_path):
+    """On PostgreSQL the server writes the CSV (COPY … TO STDOUT): a cancel stops it there too."""
+    from twisted.internet import defer, reactor
+    uri, schema, conn = pg_schema
+    conn.execute("CREATE TABLE big AS SELECT n AS id, 'value ' || n AS v FROM generate_series(1, 2000000) n")
+    conn.execute("ALTER TABLE big ADD PRIMARY KEY (id)")
+    db = Database(parse_target(uri, read_only=True), reactor)
+    try:
+        await db.tables()
+        table = await db.describe(f"{schema}.big")
+        out = tmp_path / "big.csv"
+        d = None
+
+        def progress(rows):
+            if not d.called:
+                d.cancel()
+        d = db.export(View(table), "csv", str(out), progress=progress)
+        with pytest.raises((Cancelled, defer.CancelledError)):
+            await d
+        for _ in range(250):
+            if not os.path.exists(f"{out}.part") and not conn.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'COPY (%' AND pid <> pg_backend_pid() "
+                    "AND state = 'active'").fetchall():
+                break
+            await task_sleep(0.02)
+        assert not out.exists() and not os.path.exists(f"{out}.part")
+        assert not conn.execute("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'COPY (%' "
+                                "AND pid <> pg_backend_pid() AND state = 'active'").fetchall()
+    finally:
+        db.close()

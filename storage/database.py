@@ -474,8 +474,10 @@ class Database:
                     if progress is not None and now - last[0] >= 0.1:
                         last[0] = now
                         self.reactor.callFromThread(progress, done + rows)
+                out.flush()                                 # the header, before the bytes of the rows
+                binary = out.buffer
                 for sql, params in plan.stream_sql(texts):
-                    done += self.backend.copy_csv(lease.raw, sql, params, out.write, told)
+                    done += self.backend.copy_csv(lease.raw, sql, params, binary.write, told)
                 writer.rows_written = done
             else:
                 for sql, params in plan.stream_sql():

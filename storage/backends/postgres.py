@@ -116,22 +116,19 @@ class PostgresBackend(Backend):
         raw.guard.job = None
 
     def copy_csv(self, raw, sql: str, params, write, progress) -> int:
-        """The rows of *sql* as CSV written by the server (COPY … TO STDOUT): write(text) per chunk as it comes,
-        progress(rows so far, counted by line) now and then; the number of rows. Ten times what rows read into
-        Python and written again cost."""
-        import codecs
+        """The rows of *sql* as CSV written by the server (COPY … TO STDOUT, UTF-8): write(bytes) per row as it
+        comes (the server sends one message a row), progress(rows so far) every 10,000 rows; the number of rows.
+        Several times what reading the rows into Python and writing them again costs."""
         query = psycopg.ClientCursor(raw).mogrify(sql, params)     # COPY takes no parameters: bound here
-        decode = codecs.getincrementaldecoder("utf-8")().decode    # a chunk may end inside a character
-        lines = 0
+        rows = 0
         with raw.cursor() as cur:
-            with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy:
+            with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, ENCODING 'UTF8')") as copy:
                 for chunk in copy:
-                    data = bytes(chunk)
-                    lines += data.count(b"\n")
-                    write(decode(data))
-                    progress(lines)
-            write(decode(b"", final=True))
-            return cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else lines
+                    write(chunk)
+                    rows += 1
+                    if not rows % 10_000:
+                        progress(rows)
+            return cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else rows
 
     def stream(self, raw, sql: str, params, size: int, consume) -> None:
         # A client cursor would hold the whole result in memory: a server-side cursor, in a transaction of its

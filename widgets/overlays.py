@@ -39,6 +39,16 @@ class HelpView(urwid.WidgetWrap):
         return super().keypress(size, key)
 
 
+class ListLine(urwid.Text):
+    """A line of a list screen: the list's focus can rest on it; its keys are the screen's (the keymap's)."""
+
+    def selectable(self) -> bool:
+        return True
+
+    def keypress(self, size, key):
+        return key
+
+
 class _Choice(urwid.Columns):
     """A line of the picker: selectable, so that the list's focus can move onto it."""
 

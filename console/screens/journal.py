@@ -15,6 +15,7 @@ from storage.edits import Conflict, Unwritable
 from storage.jobs import is_cancel
 from storage.writes import OutcomeUnknown
 from widgets.cells import NULL_TEXT, fit, one_line
+from widgets.overlays import ListLine
 from widgets.statusbar import Part
 
 PAGE = 200
@@ -41,7 +42,7 @@ def summary(entry) -> str:
     return ", ".join(f"{k}: {_value(before[k])} → {_value(after[k])}" for k in changed) or "(no column changed)"
 
 
-class _Line(urwid.Text):
+class _Line(ListLine):
     def __init__(self, entry):
         self.entry = entry
         state = STATES.get(str(entry.state), str(entry.state))
@@ -54,11 +55,6 @@ class _Line(urwid.Text):
                           ("warn", f"{state} · " if state else ""), ("type", undone + undo), summary(entry)],
                          wrap="ellipsis")
 
-    def selectable(self) -> bool:
-        return True
-
-    def keypress(self, size, key):
-        return key
 
 
 @screen

@@ -11,12 +11,13 @@ from console.screens.base import ScrollingScreen
 from storage.jobs import is_cancel
 from storage.secrets import mask_secrets
 from storage.user_models import Through
+from widgets.overlays import ListLine
 from widgets.statusbar import Part
 
 FOCUSED = {None: "row focus", "type": "row focus", "warn": "row focus", "error": "row focus"}
 
 
-class _Line(urwid.Text):
+class _Line(ListLine):
     """One reference: where it is, how many rows hold this row's key."""
 
     def __init__(self, reference, width: int):
@@ -41,11 +42,6 @@ class _Line(urwid.Text):
             to = f"  → {', '.join(ref.target_columns)}" if len(ref.target_columns) > 1 else ""
         self.set_text([f"  {ref.label:<{self.width}} ", count, ("type", f"{to}  {self.problem or ''}")])
 
-    def selectable(self) -> bool:
-        return True
-
-    def keypress(self, size, key):
-        return key
 
 
 @screen

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import sqlite3
@@ -723,10 +722,7 @@ def bench_main(argv=None) -> int:
     p.add_argument("--db-dir", type=Path, default=Path("/tmp/rowdesk-bench"), help="cache of SQLite demo databases")
     p.add_argument("--tmp-dir", type=Path, default=Path(tempfile.gettempdir()),
                    help="where the outputs are written (a folder made in it, removed at the end)")
-    p.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/test",
-                   help=f"the PostgreSQL server and database (the tables in its schema {servers.NAMESPACE})")
-    p.add_argument("--mysql", default="mysql://root@127.0.0.1:3306",
-                   help=f"the MariaDB/MySQL server (the tables in its database {servers.NAMESPACE})")
+    servers.add_server_arguments(p, "the tables in")
     p.add_argument("--out-dir", type=Path, default=HERE / "results", help="where export-<engine>.json go")
     args = p.parse_args(argv)
     args.rows = args.rows or (QUICK_ROWS if args.quick else DEFAULT_ROWS)
@@ -776,19 +772,11 @@ def bench_main(argv=None) -> int:
                     "small_rows": engine.small.rows, "built": engine.built, "reps": args.reps,
                     "source_before": code_before, "source_after": browse.source_fingerprint(),
                     "problems": run.problems, "checked": run.checked, "profile": prof,
-                    "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-                    "took_s": time.time() - started, "host": platform.node(), "cpus": os.cpu_count(),
-                    "python": platform.python_version(), "args": {k: str(v) for k, v in vars(args).items()}}
+                    **servers.run_meta(started, args)}
             browse.write_results(args.out_dir / f"export-{engine.key}.json", meta, figs, run.runs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    code_after = browse.source_fingerprint()
-    if code_after != code_before:
-        print(f"  !! the app source changed during the run ({code_before['sha256']} -> {code_after['sha256']}, "
-              f"{code_after['newest_file']} at {code_after['newest_change']}): figures mix two versions", flush=True)
-    print(f"\n{len(failed_all)} target(s) not met" + (": " + "; ".join(failed_all) if failed_all else "")
-          + f" · {time.time() - started_all:.0f} s in all")
-    return 1 if failed_all else 0
+    return servers.finish(code_before, failed_all, started_all)
 
 
 if __name__ == "__main__":

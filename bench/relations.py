@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import sqlite3
 import subprocess
@@ -620,10 +619,7 @@ def bench_main(argv=None) -> int:
                         "jump by Enter")
     p.add_argument("--gap", type=float, default=0.1, help="pause after each round and move (s)")
     p.add_argument("--db-dir", type=Path, default=Path("/tmp/rowdesk-bench"), help="cache of SQLite demo databases")
-    p.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/test",
-                   help=f"the PostgreSQL server and database (the bench works in its schema {NAMESPACE})")
-    p.add_argument("--mysql", default="mysql://root@127.0.0.1:3306",
-                   help=f"the MariaDB/MySQL server (the bench works in its database {NAMESPACE})")
+    servers.add_server_arguments(p, "the bench works in")
     p.add_argument("--out-dir", type=Path, default=HERE / "results", help="where relations-<engine>.json go")
     args = p.parse_args(argv)
     args.rows = args.rows or (QUICK_ROWS if args.quick else DEFAULT_ROWS)
@@ -662,17 +658,9 @@ def bench_main(argv=None) -> int:
                 "jumps": args.jumps, "terminal": [browse.COLS, browse.ROWS], "source_before": code_before,
                 "source_after": browse.source_fingerprint(), "problems": result["problems"],
                 "checked": result["checked"],
-                "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-                "took_s": time.time() - started, "host": platform.node(), "cpus": os.cpu_count(),
-                "python": platform.python_version(), "args": {k: str(v) for k, v in vars(args).items()}}
+                **servers.run_meta(started, args)}
         browse.write_results(args.out_dir / f"relations-{engine.key}.json", meta, figs, result["runs"])
-    code_after = browse.source_fingerprint()
-    if code_after != code_before:
-        print(f"  !! the app source changed during the run ({code_before['sha256']} -> {code_after['sha256']}, "
-              f"{code_after['newest_file']} at {code_after['newest_change']}): figures mix two versions", flush=True)
-    print(f"\n{len(failed_all)} target(s) not met" + (": " + "; ".join(failed_all) if failed_all else "")
-          + f" · {time.time() - started_all:.0f} s in all")
-    return 1 if failed_all else 0
+    return servers.finish(code_before, failed_all, started_all)
 
 
 if __name__ == "__main__":

@@ -269,6 +269,32 @@ def bench_server(server: Server, rows: int, reps: int, args) -> tuple[dict[str, 
     return figs, {"server": name, "target": shown(server.target), "tables": tables, "runs": runs}
 
 
+def add_server_arguments(p, where: str = "the bench works in") -> None:
+    """--postgres and --mysql: the servers the benches run on (their namespace NAMESPACE is the bench's own)."""
+    p.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/test",
+                   help=f"the PostgreSQL server and database ({where} its schema {NAMESPACE})")
+    p.add_argument("--mysql", default="mysql://root@127.0.0.1:3306",
+                   help=f"the MariaDB/MySQL server ({where} its database {NAMESPACE})")
+
+
+def run_meta(started: float, args) -> dict:
+    """What every results file says of the run: when, how long, on what, with which options."""
+    return {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+            "took_s": time.time() - started, "host": platform.node(), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "args": {k: str(v) for k, v in vars(args).items()}}
+
+
+def finish(code_before: dict, failed_all: list[str], started_all: float | None = None) -> int:
+    """The end of a run: a warning when the app's source changed meanwhile, the targets not met; the exit status."""
+    code_after = browse.source_fingerprint()
+    if code_after != code_before:
+        print(f"  !! the app source changed during the run ({code_before['sha256']} -> {code_after['sha256']}, "
+              f"{code_after['newest_file']} at {code_after['newest_change']}): figures mix two versions", flush=True)
+    took = f" · {time.time() - started_all:.0f} s in all" if started_all is not None else ""
+    print(f"\n{len(failed_all)} target(s) not met" + (": " + "; ".join(failed_all) if failed_all else "") + took)
+    return 1 if failed_all else 0
+
+
 def failures(figs: dict[str, Figure]) -> tuple[list[str], list[str]]:
     """Targets not met (a figure with no data and no note is one), and targets not measured (with a note)."""
     for f in figs.values():
@@ -286,10 +312,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description="Benchmark browsing a big table on PostgreSQL and MariaDB "
                                             "(see bench/README.md).")
     p.add_argument("--servers", default="postgres,mysql", help="which servers, in order (default postgres,mysql)")
-    p.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/test",
-                   help="the PostgreSQL server and database (the bench works in its schema rowdesk_bench)")
-    p.add_argument("--mysql", default="mysql://root@127.0.0.1:3306",
-                   help="the MariaDB/MySQL server (the bench works in its database rowdesk_bench)")
+    add_server_arguments(p)
     browse.add_scenario_arguments(p, default_rows=DEFAULT_ROWS, small_rows=SMALL_ROWS, quick_rows=QUICK_ROWS)
     p.add_argument("--out-dir", type=Path, default=HERE / "results", help="where servers-<server>.json go")
     args = p.parse_args(argv)
@@ -326,16 +349,9 @@ def main(argv=None) -> int:
         meta = {"server": result["server"], "target": result["target"], "tables": result["tables"],
                 "source_before": code_before, "source_after": browse.source_fingerprint(),
                 "rows": rows, "small_rows": args.small_rows, "reps": reps, "terminal": [browse.COLS, browse.ROWS],
-                "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-                "took_s": time.time() - started, "host": platform.node(), "cpus": os.cpu_count(),
-                "python": platform.python_version(), "args": {k: str(v) for k, v in vars(args).items()}}
+                **run_meta(started, args)}
         browse.write_results(args.out_dir / f"servers-{server.key}.json", meta, figs, result["runs"])
-    code_after = browse.source_fingerprint()
-    if code_after != code_before:
-        print(f"  !! the app source changed during the run ({code_before['sha256']} -> {code_after['sha256']}, "
-              f"{code_after['newest_file']} at {code_after['newest_change']}): figures mix two versions", flush=True)
-    print(f"\n{len(failed_all)} target(s) not met" + (": " + "; ".join(failed_all) if failed_all else ""))
-    return 1 if failed_all else 0
+    return finish(code_before, failed_all)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ storage.lease); a read whose connection died is run again once on a fresh one.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -27,7 +29,6 @@ log = logging.getLogger(__name__)
 
 def _put_in_place(part: str, path: str) -> None:
     """*part* renamed to *path*, unless *path* was taken meanwhile (FileExistsError): never replaced."""
-    import os
     try:
         os.link(part, path)                         # atomic, and fails on an existing name
     except FileExistsError:
@@ -436,9 +437,6 @@ class Database:
         thread about ten times a second. The file is written as PATH.part and put in place when complete; a
         cancel or an error removes it. An existing file is never replaced unless *overwrite* (FileExistsError);
         path "-" writes to standard output."""
-        import os
-        import sys
-
         from storage.export import Writer
 
         if path != "-" and not overwrite and os.path.exists(path):
@@ -448,37 +446,27 @@ class Database:
         writer = Writer(fmt, out, view.table.columns)
         last = [0.0]                                # the first batch is told at once
 
-        def consume(rows):
+        def tell(rows: int) -> None:
+            """A cancel stops the export here; *rows* written so far reach progress() ten times a second."""
             job.check()
-            writer.rows(rows)
             now = time.monotonic()
             if progress is not None and now - last[0] >= 0.1:
                 last[0] = now
-                self.reactor.callFromThread(progress, writer.rows_written)
+                self.reactor.callFromThread(progress, rows)
+
+        def consume(rows):
+            job.check()
+            writer.rows(rows)
+            tell(writer.rows_written)
         lease = self._lease(job)
         try:
             writer.header()
             # Not through backend.run, which runs a read again after a lock: rows already written would be
             # written twice.
             plan = paging.Plan(view, self.dialect)
-            if fmt == "csv" and hasattr(self.backend, "copy_csv"):
-                # The server writes the CSV (the values as rowdesk shows them, computed in SQL).
-                from storage.filters import pg_export_text
-                # Named apart: ORDER BY "id" must sort by the column, not by its text in the output.
-                texts = [f"{pg_export_text(c, self.dialect)} AS rowdesk_{i}" for i, c in enumerate(view.table.columns)]
-                done = 0
-
-                def told(rows):
-                    job.check()
-                    now = time.monotonic()
-                    if progress is not None and now - last[0] >= 0.1:
-                        last[0] = now
-                        self.reactor.callFromThread(progress, done + rows)
+            if fmt == "csv" and self.backend.writes_csv:
                 out.flush()                                 # the header, before the bytes of the rows
-                binary = out.buffer
-                for sql, params in plan.stream_sql(texts):
-                    done += self.backend.copy_csv(lease.raw, sql, params, binary.write, told)
-                writer.rows_written = done
+                writer.rows_written = self.backend.copy_csv(lease.raw, plan, out.buffer.write, tell)
             else:
                 for sql, params in plan.stream_sql():
                     self.backend.stream(lease.raw, sql, params, batch, consume)

@@ -92,6 +92,14 @@ class Backend:
         """What puts the connection back as reads expect it, after a write transaction (best effort)."""
         return []
 
+    # Can the engine write a view's CSV itself (copy_csv), the values as rowdesk shows them? Else rowdesk does.
+    writes_csv = False
+
+    def copy_csv(self, raw, plan, write: Callable[[bytes], object], progress: Callable[[int], None]) -> int:
+        """The rows of *plan*'s view as CSV (no header) written by the engine: write(bytes) as they come,
+        progress(rows so far) now and then (it may raise to stop); the number of rows."""
+        raise NotImplementedError
+
     def stream(self, raw, sql: str, params, size: int, consume: Callable[[list], None]) -> None:
         """Run one SELECT on *raw* and give its rows to consume() *size* at a time, as they come, never all of
         them in memory; consume may raise (a cancel) to stop."""

@@ -115,20 +115,27 @@ class PostgresBackend(Backend):
     def unprepare(self, raw) -> None:
         raw.guard.job = None
 
-    def copy_csv(self, raw, sql: str, params, write, progress) -> int:
-        """The rows of *sql* as CSV written by the server (COPY … TO STDOUT, UTF-8): write(bytes) per row as it
-        comes (the server sends one message a row), progress(rows so far) every 10,000 rows; the number of rows.
-        Several times what reading the rows into Python and writing them again costs."""
-        query = psycopg.ClientCursor(raw).mogrify(sql, params)     # COPY takes no parameters: bound here
+    writes_csv = True
+
+    def copy_csv(self, raw, plan, write, progress) -> int:
+        """The server writes the CSV (COPY … TO STDOUT, UTF-8) of the values as rowdesk shows them, computed in
+        SQL (storage.filters.pg_export_text); write(bytes) per row as it comes (the server sends one message a
+        row), progress(rows so far) every 10,000 rows. Several times what reading the rows into Python and
+        writing them again costs."""
+        from storage.filters import pg_export_text
+        # Named apart: ORDER BY "id" must sort by the column, not by its text in the output.
+        texts = [f"{pg_export_text(c, self.dialect)} AS rowdesk_{i}" for i, c in enumerate(plan.view.table.columns)]
         rows = 0
-        with raw.cursor() as cur:
-            with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, ENCODING 'UTF8')") as copy:
-                for chunk in copy:
-                    write(chunk)
-                    rows += 1
-                    if not rows % 10_000:
-                        progress(rows)
-            return cur.rowcount if cur.rowcount is not None and cur.rowcount >= 0 else rows
+        for sql, params in plan.stream_sql(texts):
+            query = psycopg.ClientCursor(raw).mogrify(sql, params)     # COPY takes no parameters: bound here
+            with raw.cursor() as cur:
+                with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, ENCODING 'UTF8')") as copy:
+                    for chunk in copy:
+                        write(chunk)
+                        rows += 1
+                        if not rows % 10_000:
+                            progress(rows)
+        return rows
 
     def stream(self, raw, sql: str, params, size: int, consume) -> None:
         # A client cursor would hold the whole result in memory: a server-side cursor, in a transaction of its

@@ -465,7 +465,7 @@ class App:
         common = [b for b in self.keymap.bindings_for(top.name) if keymap.ANY in b.screens]
 
         def rows(bindings):
-            return [(" ".join(keymap.key_label(k) for k in b.keys), b.help) for b in bindings]
+            return [(b.label, b.help) for b in bindings]
         sections = [(top.title, rows(own)), ("Everywhere", rows(common))]
         self.open_overlay(HelpView(sections, top.help_footer, on_close=self.close_overlay))
 
@@ -480,7 +480,7 @@ class App:
 
         def describe(c: commands.Command) -> tuple[str, str]:
             b = bound.get(c.name)
-            keys = " ".join(keymap.key_label(k) for k in b.keys) if b is not None else ""
+            keys = b.label if b is not None else ""
             usage = f":{c.usage}" if c.params else ""
             return (b.help if b is not None else c.help), "  ".join(x for x in (keys, usage) if x)
         first = [commands.Candidate(f"go to {cls.title}", "screen", f"screen {cls.name}", True)

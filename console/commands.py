@@ -271,9 +271,7 @@ def _values(param: Param, typing: str, context: Context) -> list[str]:
 def _paths(typing: str, limit: int = 50) -> list[str]:
     """Files and folders whose path starts with *typing* (a folder ends with /)."""
     folder, _, start = typing.rpartition("/")
-    where = os.path.expanduser(folder or ".") if folder or not typing.startswith("/") else "/"
-    if typing.startswith("/") and not folder:
-        where = "/"
+    where = "/" if typing.startswith("/") and not folder else os.path.expanduser(folder or ".")
     try:
         names = sorted(os.listdir(where))
     except OSError:

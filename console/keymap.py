@@ -19,6 +19,11 @@ class Binding:
     help: str
     screens: tuple[str, ...] = (ANY,)
 
+    @property
+    def label(self) -> str:
+        """Its keys as the help and the palette write them: "? F1"."""
+        return " ".join(key_label(k) for k in self.keys)
+
 
 NAV = ("tables", "browse")
 LISTS = (*NAV, "settings", "journal", "references")        # screens whose up/down move a cursor line by line

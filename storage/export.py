@@ -16,7 +16,6 @@ import decimal
 import json
 import math
 import os
-import uuid
 from collections.abc import Callable, Sequence
 
 from storage.schema import Column
@@ -88,7 +87,7 @@ def _json_value(col: Column) -> Callable[[object], object]:
         if isinstance(v, (dict, list)):
             return v
         shown = show(v) if show is not None else None
-        return shown if shown is not None else str(v) if isinstance(v, uuid.UUID) else str(v)
+        return shown if shown is not None else str(v)             # a uuid, an address: its text
     return value
 
 

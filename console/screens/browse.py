@@ -749,7 +749,7 @@ class BrowseScreen(Screen):
 
     def on_show(self) -> None:
         if self.model is not None:
-            self.model.page_rows = self.grid.height if self.grid is not None else self.model.page_rows
+            self.model.page_rows = self.grid.height          # the grid is made with the model
             self.model.resume()
 
     def on_close(self) -> None:

@@ -138,7 +138,7 @@ class JournalScreen(ScrollingScreen):
         from storage.edits import same
         from widgets.overlays import Confirm
         before, after = entry.before or {}, entry.after or {}
-        names = list(after or before) if entry.action != "update" else list(dict.fromkeys([*before, *after]))
+        names = list(dict.fromkeys([*before, *after]))        # an insert has no before, a delete no after
         lines = []
         for name in names:
             if entry.action == "insert":

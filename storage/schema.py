@@ -68,6 +68,23 @@ class Reference:
         return f"{self.table}.{cols}"
 
 
+@dataclass(frozen=True)
+class Through:
+    """A RelatedJoin: the rows of *target* that the *intermediate* table pairs with a row of *table*. From a row of
+    *table* whose key is k: the rows of target whose `other.target_columns` are the `other.columns` of the
+    intermediate rows whose `join.columns` hold k."""
+    name: str                     # the model's name for it: `Book.tags`
+    table: str
+    intermediate: str
+    join: Reference               # intermediate -> table
+    other: Reference              # intermediate -> target
+    target: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.target} through {self.intermediate}"
+
+
 def references_by_constraint(rows, table: str, target_of=lambda t: t) -> tuple[Reference, ...]:
     """References from rows of (constraint, column, target table, target column) in the constraint's column
     order, as every engine's catalogue lists them; *target_of* names the target as the operator does."""

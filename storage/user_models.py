@@ -42,7 +42,7 @@ from sqlobject.main import SQLObject, sqlhub
 
 from storage.filters import Condition
 from storage.jobs import Cancelled
-from storage.schema import Reference, Table, TableEntry
+from storage.schema import Reference, Table, TableEntry, Through
 
 __all__ = ["NO_DEFAULT", "ModelColumn", "ModelInfo", "ModelSet", "ModelsError", "Through", "load", "load_models",
            "through_condition", "validate"]
@@ -99,23 +99,6 @@ class ModelColumn(NamedTuple):
         if callable(self.default) and not hasattr(self.default, "__sqlrepr__"):
             return f"{getattr(self.default, '__qualname__', repr(self.default))}() when a row is made"
         return repr(self.default) if isinstance(self.default, str) else str(self.default)
-
-
-@dataclass(frozen=True)
-class Through:
-    """A RelatedJoin: the rows of *target* that the *intermediate* table pairs with a row of *table*. From a row of
-    *table* whose key is k: the rows of target whose `other.target_columns` are the `other.columns` of the
-    intermediate rows whose `join.columns` hold k."""
-    name: str                     # the model's name for it: `Book.tags`
-    table: str
-    intermediate: str
-    join: Reference               # intermediate -> table
-    other: Reference              # intermediate -> target
-    target: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.target} through {self.intermediate}"
 
 
 @dataclass(frozen=True)

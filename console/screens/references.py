@@ -9,8 +9,8 @@ import urwid
 from console.registry import screen
 from console.screens.base import ScrollingScreen
 from storage.jobs import is_cancel
+from storage.schema import Through
 from storage.secrets import mask_secrets
-from storage.user_models import Through
 from widgets.overlays import ListLine
 from widgets.statusbar import Part
 

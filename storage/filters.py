@@ -449,11 +449,19 @@ def pg_export_text(col: Column, d: Dialect) -> str:
     """SQL of the text storage.export writes for a value of *col* on PostgreSQL (its CSV): the grid's text, but
     bytes in plain hex; NULL stays NULL (an empty field)."""
     q = d.quote(col.name)
+    declared = _pg_declared(col)
     if col.kind == "blob":
         return f"encode({q}, 'hex')"
-    if col.kind in ("text", "json") and _pg_declared(col) not in ("inet", "cidr"):
-        # concat: a char(n) keeps its padding (CAST drops it); a NULL is an empty field either way
-        return f"CAST({q} AS TEXT)" if col.kind == "json" else f"concat({q})"
+    # The column itself wherever COPY's text of it (its type's output function) is the grid's: an integer, a
+    # text (a char(n) with its padding), a json; with DateStyle ISO (PostgresBackend.copy_csv sets it) a date,
+    # a timestamp(0); a numeric of a declared scale up to 6, which str() of a Decimal writes plainly too.
+    # Each expression instead costs the server a function call a row: COPY is the server's work.
+    if col.kind in ("int", "json", "date") or (col.kind == "text" and declared not in ("inet", "cidr")):
+        return q
+    if col.kind == "datetime" and _PG_WHOLE_SECONDS.fullmatch(declared):
+        return q
+    if col.kind == "decimal" and (scale := _declared_scale(declared)) is not None and scale <= 6:
+        return q
     shown = _pg_shown(q, col, d)
     # The server's own text where it is the same as the grid's (the usual values), the exact conversion only
     # where they differ: to_char and the digit logic cost three times the whole COPY.
@@ -465,6 +473,17 @@ def pg_export_text(col: Column, d: Dialect) -> str:
         # Whole seconds: the server writes what str() of a datetime writes (a fraction: .5 against .500000).
         return f"(CASE WHEN date_trunc('second', {q}) = {q} THEN CAST({q} AS TEXT) ELSE {shown} END)"
     return shown
+
+
+_PG_WHOLE_SECONDS = re.compile(r"timestamp\s*\(\s*0\s*\)(\s+without time zone)?")
+_SCALE = re.compile(r"(?:numeric|decimal)\s*\(\s*[0-9]+\s*,\s*([0-9]+)\s*\)")
+
+
+def _declared_scale(declared: str) -> int | None:
+    """The scale of a numeric(p,s) / decimal(p,s), whose every value the server writes with s decimals; None
+    where none is declared (a bare numeric keeps each value's own)."""
+    m = _SCALE.match(declared)
+    return int(m.group(1)) if m else None
 
 
 def _pg_exponent(t: str) -> str:
@@ -609,6 +628,37 @@ def _mysql_shown(q: str, col: Column, d: Dialect) -> str:
         spaced = f"TRIM(TRAILING ' ' FROM REGEXP_REPLACE({hexed}, '(..)', CONCAT(CHAR(92 USING utf8mb4), '1 ')))"
         return f"CONCAT('<', {count}, ' bytes> ', {spaced})"
     return f"CAST({q} AS CHAR)"
+
+
+_MYSQL_WHOLE_SECONDS = re.compile(r"(datetime|timestamp)(\s*\(\s*0\s*\))?")
+_MYSQL_QUOTED = frozenset({"text", "json", "any", "spatial"})    # kinds whose text may hold " , CR or LF
+
+
+def mysql_export_text(col: Column, d: Dialect) -> str:
+    """SQL of the CSV field storage.export writes for a value of *col* on MySQL / MariaDB: the grid's text, but
+    bytes in plain hex, quoted as CSV quotes it (where it holds a quote, a comma, a CR or a LF); NULL stays
+    NULL (an empty field). In utf8mb4, whatever the column's character set."""
+    q = d.quote(col.name)
+    declared = col.declared.lower().strip()
+    if col.kind == "blob":
+        bits = _MYSQL_BITS.match(declared)
+        if bits is not None or declared == "bit":
+            return f"LPAD(LOWER(HEX({q})), {2 * ((int(bits.group(1)) if bits else 1) + 7 >> 3)}, '0')"
+        return f"LOWER(HEX({q}))"
+    # The server's own text where it is the grid's, as in pg_export_text: each function costs a call a row.
+    if col.kind == "int" and not declared.startswith("year"):
+        return q
+    if (col.kind == "datetime" and _MYSQL_WHOLE_SECONDS.fullmatch(declared)) or col.kind == "date":
+        return q                  # a zero date is the server's text in the grid too
+    if col.kind == "decimal" and (scale := _declared_scale(declared)) is not None and scale <= 6:
+        return q
+    text = _mysql_shown(q, col, d)
+    if col.kind not in _MYSQL_QUOTED:
+        return text
+    text = f"CONVERT({text} USING utf8mb4)"
+    special = " OR ".join(f"LOCATE({c}, {text}) > 0"
+                          for c in ("'\"'", "','", "CHAR(10 USING utf8mb4)", "CHAR(13 USING utf8mb4)"))
+    return f"IF({special}, CONCAT('\"', REPLACE({text}, '\"', '\"\"'), '\"'), {text})"
 
 
 def _mysql_fraction(q: str) -> str:

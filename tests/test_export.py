@@ -269,18 +269,24 @@ async def test_a_cancelled_copy_on_postgresql_removes_its_file_and_ends_on_the_s
 
 
 @pytest_twisted.ensureDeferred
-async def test_every_postgresql_type_is_written_as_the_grid_shows_it(pg_schema, tmp_path):
+async def test_every_postgresql_type_is_written_as_the_grid_shows_it(pg_schema, tmp_path, monkeypatch):
     """The server's CSV (COPY) holds the same text as rowdesk's own writer would, for every type, with the values
-    at the edges: infinity, BC dates, NaN, 24:00, tiny and huge numerics, empty arrays and ranges."""
+    at the edges: infinity, BC dates, NaN, 24:00, tiny and huge numerics, empty arrays and ranges; dates as
+    Python writes them under any DateStyle of the session (here German: 15.03.2024)."""
     from twisted.internet import reactor
 
     from tests.test_pg_types import create
     uri, schema, conn = pg_schema
     create(conn)
-    conn.execute("CREATE TABLE tiny (id int PRIMARY KEY, n numeric, t timestamp)")
-    conn.execute("INSERT INTO tiny VALUES (1, 0.0000001, '2020-01-01 00:00:00.5'), (2, 0.00000000, "
-                 "'2020-01-01 00:00:00'), (3, 'NaN', 'infinity'), (4, -0.000001, '0044-03-15 10:00 BC'), "
-                 "(5, 123456789012345678901234567890.123456789, '2020-01-01 00:00:00.000001')")
+    conn.execute("CREATE TABLE tiny (id int PRIMARY KEY, n numeric, t timestamp, t0 timestamp(0), d date, "
+                 "n6 numeric(30,6), n7 numeric(30,7))")
+    conn.execute("INSERT INTO tiny VALUES (1, 0.0000001, '2020-01-01 00:00:00.5', '2020-01-01 00:00:00.5', "
+                 "'2024-03-15', 0.000001, 0.0000001), (2, 0.00000000, '2020-01-01 00:00:00', '0044-03-15 10:00 BC', "
+                 "'0044-03-15 BC', 0, 0), (3, 'NaN', 'infinity', '-infinity', 'infinity', -1.5, -0.0000012), "
+                 "(4, -0.000001, '0044-03-15 10:00 BC', '10000-01-01 00:00', '10000-01-01', NULL, NULL), "
+                 "(5, 123456789012345678901234567890.123456789, '2020-01-01 00:00:00.000001', '0001-01-01', "
+                 "'0001-01-01', 123456789012345678901234.5, 1)")
+    monkeypatch.setenv("PGOPTIONS", "-c DateStyle=German")
     db = Database(parse_target(uri, read_only=True), reactor)
     try:
         await db.tables()
@@ -293,5 +299,45 @@ async def test_every_postgresql_type_is_written_as_the_grid_shows_it(pg_schema, 
                 got = list(csv.reader(f))[1:]
             want = [[as_text(c, v) for c, v in zip(table.columns, row, strict=True)] for row in rows]
             assert got == want
+    finally:
+        db.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_mysql_type_is_written_as_the_grid_shows_it(mysql_database, tmp_path):
+    """MariaDB writes each CSV line (storage.filters.mysql_export_text): the same text as rowdesk's own writer, for
+    every type and its edge values (zero dates, TIME past 24 hours and below zero, BIT, FLOAT, tiny decimals,
+    YEAR 0, an ENUM's ''), quoted where a value holds a quote, a comma, a CR or a LF; a table of one column whose
+    value is empty still has its line."""
+    from twisted.internet import reactor
+
+    from tests.mysql_support import run
+    from tests.test_mysql_schema import MORE, TYPES, VALUES
+    uri, _name, conn = mysql_database
+    run(conn, TYPES)
+    run(conn, "ALTER TABLE every_type ADD COLUMN dec10 decimal(20,10)")
+    for row in VALUES:
+        run(conn, "INSERT INTO every_type VALUES (" + ", ".join(["%s"] * 32)
+            + ", ST_GeomFromText(%s), ST_GeomFromText(%s), NULL)", row)
+    run(conn, "SET SESSION sql_mode = ''")
+    for more in MORE + [{"id": 7, "vc": 'say "hi", bye', "tx": "cr\ronly", "latin": "a,b", "ltx": "",
+                         "j": '["a,b"]', "e": "mid", "c": ""}]:
+        run(conn, f"INSERT INTO every_type ({', '.join(more)}) VALUES ({', '.join(['%s'] * len(more))})",
+            tuple(more.values()))
+    run(conn, "CREATE TABLE one (v varchar(10))")
+    run(conn, "INSERT INTO one VALUES (''), (NULL), ('x'), (' ')")
+    db = Database(parse_target(uri, read_only=True), reactor)
+    try:
+        await db.tables()
+        for name in ("every_type", "one"):
+            table = await db.describe(name)
+            out = tmp_path / f"{name}.csv"
+            n = await db.export(View(table), "csv", str(out))
+            rows = await all_rows(db, View(table))
+            with open(out, newline="", encoding="utf-8") as f:
+                got = list(csv.reader(f))
+            want = [[as_text(c, v) for c, v in zip(table.columns, row, strict=True)] for row in rows]
+            assert n == len(rows) and got[0] == table.column_names
+            assert got[1:] == want
     finally:
         db.close()

@@ -32,6 +32,7 @@ from storage.backends.server_targets import CONNECT_TIMEOUT
 from storage.dialect import MYSQL
 from storage.schema import Reference, RowCount, Table, TableEntry
 
+COPY_BATCH = 5000             # CSV lines read at a time by copy_csv
 log = logging.getLogger(__name__)
 
 # SQLObject retries after errors numbered CR_SERVER_GONE_ERROR or CR_SERVER_LOST; no error is this object.
@@ -223,6 +224,28 @@ class MySQLBackend(Backend):
 
     def unprepare(self, raw) -> None:
         raw.job = None
+
+    writes_csv = True
+
+    def copy_csv(self, raw, plan, write, progress) -> int:
+        """The server writes each CSV line (storage.filters.mysql_export_text of each column, joined by commas),
+        sent as bytes: PyMySQL then decodes one value a row instead of one a column, in Python (several times
+        faster than reading the values and writing them again). progress(rows so far) after each batch."""
+        from storage.filters import mysql_export_text
+        fields = [f"IFNULL({mysql_export_text(c, self.dialect)}, '')" for c in plan.view.table.columns]
+        if len(fields) == 1:
+            # A line of one empty field would be an empty line, which CSV readers skip: "" as Python writes it.
+            fields = [f"IF(LENGTH({fields[0]}) = 0, '\"\"', {fields[0]})"]
+        line = f"CAST(CONCAT_WS(',', {', '.join(fields)}) AS BINARY) AS rowdesk_line"
+        rows = [0]
+
+        def consume(batch) -> None:
+            write(b"\n".join([r[0] for r in batch]) + b"\n")
+            rows[0] += len(batch)
+            progress(rows[0])
+        for sql, params in plan.stream_sql([line]):
+            self.stream(raw, sql, params, COPY_BATCH, consume)
+        return rows[0]
 
     def stream(self, raw, sql: str, params, size: int, consume) -> None:
         # PyMySQL's own cursor reads the whole result first: an unbuffered one streams it. Stopped halfway, the

@@ -126,9 +126,10 @@ class PostgresBackend(Backend):
         # Named apart: ORDER BY "id" must sort by the column, not by its text in the output.
         texts = [f"{pg_export_text(c, self.dialect)} AS rowdesk_{i}" for i, c in enumerate(plan.view.table.columns)]
         rows = 0
-        for sql, params in plan.stream_sql(texts):
-            query = psycopg.ClientCursor(raw).mogrify(sql, params)     # COPY takes no parameters: bound here
-            with raw.cursor() as cur:
+        # Dates as Python writes them: the session's DateStyle is ISO (postgres_connection.connect_arguments).
+        with raw.cursor() as cur:
+            for sql, params in plan.stream_sql(texts):
+                query = psycopg.ClientCursor(raw).mogrify(sql, params)     # COPY takes no parameters: bound here
                 with cur.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, ENCODING 'UTF8')") as copy:
                     for chunk in copy:
                         write(chunk)

@@ -198,10 +198,14 @@ class RowdeskPostgresConnection(PostgresConnection):
             "application_name": "rowdesk",
             "sslmode": options.get("sslmode"),
         }
+        # Given here, options replace PGOPTIONS (a search_path, say): keep what it says. The driver reads
+        # timestamptz and intervals in the ISO and postgres styles only (a server or role set to DateStyle German
+        # would break the grid), and an export writes dates in the session's style: both are set for the session.
+        given = os.environ.get("PGOPTIONS", "")
+        session = " -c DateStyle=ISO,YMD -c IntervalStyle=postgres"
         if t.read_only:
-            # Given here, options replace PGOPTIONS (a search_path, say): keep what it says.
-            given = os.environ.get("PGOPTIONS", "")
-            kwargs["options"] = f"{given} -c default_transaction_read_only=on".strip()
+            session += " -c default_transaction_read_only=on"
+        kwargs["options"] = f"{given}{session}".strip()
         return {k: v for k, v in kwargs.items() if v is not None}
 
     def makeConnection(self):

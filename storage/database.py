@@ -464,9 +464,12 @@ class Database:
             # Not through backend.run, which runs a read again after a lock: rows already written would be
             # written twice.
             plan = paging.Plan(view, self.dialect)
+            copied = None
             if fmt == "csv" and self.backend.writes_csv:
                 out.flush()                                 # the header, before the bytes of the rows
-                writer.rows_written = self.backend.copy_csv(lease.raw, plan, out.buffer.write, tell)
+                copied = self.backend.copy_csv(lease.raw, plan, out.buffer.write, tell, beside=part)
+            if copied is not None:
+                writer.rows_written = copied
             else:
                 for sql, params in plan.stream_sql():
                     self.backend.stream(lease.raw, sql, params, batch, consume)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import io
 import json
 import math
 import os
@@ -109,7 +110,8 @@ class Writer:
         self.names = [c.name for c in self.columns]
         self.rows_written = 0
         if fmt == "csv":
-            self._csv = csv.writer(out, lineterminator="\n")
+            self._buffer = io.StringIO()
+            self._csv = csv.writer(self._buffer, lineterminator="\n")
             texts = {i: f for i, c in enumerate(self.columns) if (f := _text(c)) is not None}
             self._convert = _row_converter(texts, len(self.columns)) if texts else None
         else:
@@ -119,6 +121,7 @@ class Writer:
     def header(self) -> None:
         if self.fmt == "csv":
             self._csv.writerow(self.names)
+            self._flush_csv([self.names])
         elif self.fmt == "json":
             self.out.write("[")
 
@@ -127,6 +130,7 @@ class Writer:
             if self._convert is not None:
                 batch = list(map(self._convert, batch))
             self._csv.writerows(batch)
+            self._flush_csv(batch)
         else:
             keys, values = self._keys, self._values
             lines = [_line(keys, [f(v) for f, v in zip(values, row, strict=True)]) for row in batch]
@@ -137,9 +141,35 @@ class Writer:
                 self.out.write(sep + ",\n".join(lines))
         self.rows_written += len(batch)
 
+    def _flush_csv(self, batch) -> None:
+        """The batch the csv module wrote, to the file; where a value holds a CR, written again by _csv_line: with
+        a lineterminator of LF, the csv module (3.11) leaves a field with a lone CR unquoted, which a reader takes
+        for the end of the line. One scan of the batch's text finds them."""
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        if "\r" in text:
+            text = "".join(map(_csv_line, batch))
+        self.out.write(text)
+
     def end(self) -> None:
         if self.fmt == "json":
             self.out.write("\n]\n" if self.rows_written else "]\n")
+
+
+def _csv_field(v) -> str:
+    """A value as the csv module writes it (QUOTE_MINIMAL), but quoted where it holds a CR as well."""
+    if v is None:
+        return ""
+    text = repr(v) if isinstance(v, float) else str(v)
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_line(row) -> str:
+    fields = [_csv_field(v) for v in row]
+    return ('""' if fields == [""] else ",".join(fields)) + "\n"      # one empty field: not an empty line
 
 
 def _row_converter(texts: dict[int, Callable], n: int) -> Callable[[tuple], tuple]:

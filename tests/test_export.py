@@ -341,3 +341,158 @@ async def test_every_mysql_type_is_written_as_the_grid_shows_it(mysql_database, 
             assert got[1:] == want
     finally:
         db.close()
+
+
+# -- SQLite: a large export written by several processes (storage.backends.sqlite_export) ------------------------
+MIXED = """
+    CREATE TABLE mixed (id INTEGER PRIMARY KEY, label TEXT NOT NULL, amount NUMERIC, flag BOOLEAN, raw BLOB,
+                        anything, at TEXT);
+    WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 20000)
+    INSERT INTO mixed SELECT n,
+        CASE n % 4 WHEN 0 THEN 'a, "quoted" one' WHEN 1 THEN 'line' || char(10) || 'two' WHEN 2 THEN 'cr' || char(13)
+                   ELSE 'plain ' || n END,
+        CASE n % 3 WHEN 0 THEN 0.1 + 0.2 * n WHEN 1 THEN n ELSE 'text ' || n END,
+        CASE n % 5 WHEN 0 THEN 1 WHEN 1 THEN 0 WHEN 2 THEN 1.0 WHEN 3 THEN 'maybe' ELSE x'01' END,
+        CASE WHEN n % 2 = 0 THEN x'00ff10' END,
+        CASE n % 4 WHEN 0 THEN x'abcd' WHEN 1 THEN 2.5e300 WHEN 2 THEN -0.0 ELSE NULL END,
+        datetime(1700000000 + n, 'unixepoch')
+    FROM s;
+"""
+
+
+def _crew_files(folder) -> list[str]:
+    return [name for name in os.listdir(folder) if name.startswith(".rowdesk-export-")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_large_sqlite_export_by_several_processes_is_the_export_of_one(tmp_path, monkeypatch):
+    """Three worker processes, each a consecutive part of the view, write the same bytes as one stream: every
+    storage class in a column, text to quote, REALs as repr, booleans, blobs; a sorted and filtered view too."""
+    from twisted.internet import reactor
+
+    from storage.backends import sqlite_export
+    from tests.conftest import make_db
+    path = make_db(tmp_path / "mixed.db", MIXED)
+    db = Database(parse_target(str(path), read_only=True), reactor)
+    crews = []
+    real_crew = sqlite_export._Crew
+
+    def counted_crew(parts):
+        crews.append(len(parts))
+        return real_crew(parts)
+    monkeypatch.setattr(sqlite_export, "_Crew", counted_crew)
+    try:
+        table = await db.describe("mixed")
+        cond = filters.parse_filter(">100", table.column("id"), db.dialect)
+        for name, view in (("all", View(table)), ("sorted", View(table, Order("label", descending=True), (cond,)))):
+            got = {}
+            for workers in (1, 3):
+                monkeypatch.setattr(sqlite_export, "workers_for", lambda rows, n=workers: n)
+                out = tmp_path / f"{name}-{workers}.csv"
+                n = await db.export(view, "csv", str(out))
+                got[workers] = out.read_bytes()
+                assert n == len(await all_rows(db, view))
+            assert got[1] == got[3]
+            with open(tmp_path / f"{name}-3.csv", newline="", encoding="utf-8") as f:
+                rows = list(csv.reader(f))[1:]
+            want = [[as_text(c, v) for c, v in zip(table.columns, row, strict=True)] for row in await all_rows(db, view)]
+            assert rows == want
+        assert crews == [3, 3]                     # the three-worker runs did run three processes
+        assert _crew_files(tmp_path) == []
+    finally:
+        db.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_cancelled_export_by_several_processes_stops_them_and_removes_their_files(tmp_path, monkeypatch):
+    from twisted.internet import defer, reactor
+
+    from storage.backends import sqlite_export
+    from tests.conftest import make_db
+    path = make_db(tmp_path / "big.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+                   "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 600000) "
+                   "INSERT INTO t SELECT n, 'value ' || n FROM s;")
+    monkeypatch.setattr(sqlite_export, "workers_for", lambda rows: 2)
+    crews = []
+    real_crew = sqlite_export._Crew
+
+    def kept_crew(parts):
+        crews.append(real_crew(parts))
+        return crews[-1]
+    monkeypatch.setattr(sqlite_export, "_Crew", kept_crew)
+    db = Database(parse_target(str(path), read_only=True), reactor)
+    try:
+        table = await db.describe("t")
+        out = tmp_path / "t.csv"
+        d = None
+
+        def progress(rows):
+            if rows > 0 and not d.called:
+                d.cancel()
+        d = db.export(View(table), "csv", str(out), progress=progress)
+        with pytest.raises((Cancelled, defer.CancelledError)):
+            await d
+        for _ in range(250):
+            if not os.path.exists(f"{out}.part") and not _crew_files(tmp_path):
+                break
+            await task_sleep(0.02)
+        assert not out.exists() and not os.path.exists(f"{out}.part") and _crew_files(tmp_path) == []
+        assert crews and all(p.poll() is not None for p in crews[0].procs)
+    finally:
+        db.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_commit_while_the_processes_start_gets_the_export_of_one_stream(tmp_path, monkeypatch):
+    """The parts must come from one state of the file: a commit by another process between the count and the
+    moment every worker holds its snapshot is seen (PRAGMA data_version), and one stream writes the export."""
+    import sqlite3
+
+    from twisted.internet import reactor
+
+    from storage.backends import sqlite_export
+    from tests.conftest import make_db
+    path = make_db(tmp_path / "wal.db", "PRAGMA journal_mode = WAL;" + MIXED)
+    monkeypatch.setattr(sqlite_export, "workers_for", lambda rows: 2)
+    real_ready = sqlite_export._Crew.wait_ready
+
+    def ready_then_commit(self, progress):
+        real_ready(self, progress)
+        other = sqlite3.connect(path)
+        other.execute("UPDATE mixed SET label = 'changed' WHERE id = 1")
+        other.commit()
+        other.close()
+    monkeypatch.setattr(sqlite_export._Crew, "wait_ready", ready_then_commit)
+    db = Database(parse_target(str(path), read_only=True), reactor)
+    try:
+        table = await db.describe("mixed")
+        out = tmp_path / "m.csv"
+        n = await db.export(View(table), "csv", str(out))
+        assert n == 20000
+        with open(out, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        assert rows[1][1] == "changed"             # the state after the commit, read in one stream
+        assert _crew_files(tmp_path) == []
+    finally:
+        db.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failing_worker_is_one_line_and_leaves_no_file(tmp_path, monkeypatch):
+    from twisted.internet import reactor
+
+    from storage.backends import sqlite_export
+    from tests.conftest import make_db
+    path = make_db(tmp_path / "mixed.db", MIXED)
+    monkeypatch.setattr(sqlite_export, "workers_for", lambda rows: 2)
+    monkeypatch.setattr(sqlite_export, "csv_values_sql",
+                        lambda columns, quote: [f"{quote(c.name)} || rowdesk_no_such_function()" for c in columns])
+    db = Database(parse_target(str(path), read_only=True), reactor)
+    try:
+        table = await db.describe("mixed")
+        out = tmp_path / "m.csv"
+        with pytest.raises(sqlite_export.WorkerFailed, match="^no such function: rowdesk_no_such_function$"):
+            await db.export(View(table), "csv", str(out))
+        assert not out.exists() and not os.path.exists(f"{out}.part") and _crew_files(tmp_path) == []
+    finally:
+        db.close()

@@ -95,9 +95,12 @@ class Backend:
     # Can the engine write a view's CSV itself (copy_csv), the values as rowdesk shows them? Else rowdesk does.
     writes_csv = False
 
-    def copy_csv(self, raw, plan, write: Callable[[bytes], object], progress: Callable[[int], None]) -> int:
+    def copy_csv(self, raw, plan, write: Callable[[bytes], object], progress: Callable[[int], None], *,
+                 beside: str | None = None) -> int | None:
         """The rows of *plan*'s view as CSV (no header) written by the engine: write(bytes) as they come,
-        progress(rows so far) now and then (it may raise to stop); the number of rows."""
+        progress(rows so far) now and then (it may raise to stop); the number of rows, or None when this view
+        is better written by rowdesk in one stream (nothing written yet). Scratch files, if any, go in the folder
+        of the file *beside* (the output's)."""
         raise NotImplementedError
 
     def stream(self, raw, sql: str, params, size: int, consume: Callable[[list], None]) -> None:

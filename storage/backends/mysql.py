@@ -227,7 +227,7 @@ class MySQLBackend(Backend):
 
     writes_csv = True
 
-    def copy_csv(self, raw, plan, write, progress) -> int:
+    def copy_csv(self, raw, plan, write, progress, *, beside=None) -> int:
         """The server writes each CSV line (storage.filters.mysql_export_text of each column, joined by commas),
         sent as bytes: PyMySQL then decodes one value a row instead of one a column, in Python (several times
         faster than reading the values and writing them again). progress(rows so far) after each batch."""

@@ -117,7 +117,7 @@ class PostgresBackend(Backend):
 
     writes_csv = True
 
-    def copy_csv(self, raw, plan, write, progress) -> int:
+    def copy_csv(self, raw, plan, write, progress, *, beside=None) -> int:
         """The server writes the CSV (COPY … TO STDOUT, UTF-8) of the values as rowdesk shows them, computed in
         SQL (storage.filters.pg_export_text); write(bytes) per row as it comes (the server sends one message a
         row), progress(rows so far) every 10,000 rows. Several times what reading the rows into Python and

@@ -289,6 +289,17 @@ class SQLiteBackend(Backend):
     def interrupt(self, raw) -> None:
         raw.interrupt()
 
+    writes_csv = True
+
+    def copy_csv(self, raw, plan, write, progress, *, beside=None) -> int:
+        """A view's CSV with the values' text made by SQLite, a large one by several processes at once, one per
+        core (storage.backends.sqlite_export)."""
+        from storage.backends import sqlite_export
+
+        c = self._connection
+        return sqlite_export.copy_csv(raw, (str(c.path), c.immutable, c.identity), plan, write, progress,
+                                      beside=beside)
+
     def classify(self, error: BaseException) -> ErrorKind:
         if isinstance(error, sqlite3.OperationalError) and "interrupt" in str(error):
             return ErrorKind.CANCELLED

@@ -11,11 +11,12 @@ the engine's client writing CSV (`sqlite3 -csv -header FILE "SELECT * FROM order
 `rowdesk export` to CSV on a table of a tenth of the size (the memory baseline: its peak RSS against the big
 table's must stay flat) and, in the first --jsonl-reps reps, `rowdesk export` to JSON Lines (info). Every process
 is timed from its start to its exit (start-up included, for the client as for rowdesk) and its peak RSS and CPU
-are the kernel's (wait4: ru_maxrss, ru_utime + ru_stime). Each output's line count is checked (the rows + the
-header line; JSON Lines: the rows) and the file removed; everything is written in a temporary folder removed at
-the end. When rowdesk's CSV throughput is under half the client's, the export is profiled in-process (this file
-run with the app's Python, `--app-python-helper profile`): the driver alone, the per-value conversion, csv.writer,
-the whole Database.export, and cProfile's busiest functions.
+are the kernel's (wait4: ru_maxrss, ru_utime + ru_stime, taken by a small launcher: see LAUNCHER). Each
+output's line count is checked (the rows + the header line; JSON Lines: the rows) and the file removed;
+everything is written in a temporary folder removed at the end. When rowdesk's CSV throughput is under half the
+client's, the export is profiled in-process (this file run with the app's Python, `--app-python-helper profile`):
+the driver alone, the per-value conversion, csv.writer, the whole Database.export, and cProfile's busiest
+functions.
 
 The tables: on SQLite the demo files `DB_DIR/orders-N.sqlite` of bench/browse.py (`rowdesk demo --rows N`, built
 when missing); on the servers bench/servers.py's `rowdesk_bench.orders` (bench/server_tables.py builds them when
@@ -377,23 +378,45 @@ def render(figs: dict) -> str:
 # Running one process, measured by the kernel
 # ----------------------------------------------------------------------------------------------
 
+# Linux keeps a process's peak RSS across exec, counting the memory of the process it was forked from (even a
+# vfork shares it): spawned straight from this benchmark (~60 MB), every process would read at least that. A
+# small launcher (python -S, ~10 MB) spawns the measured process and reports the kernel's figures of it (wait4:
+# that process and the children it waited for, rowdesk's export workers included).
+LAUNCHER = """
+import json, os, sys
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    json.dump([status, ru.ru_utime, ru.ru_stime, ru.ru_maxrss], f)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def measured(argv: list[str], *, stdout: str | None, stderr: str, env: dict, timeout: float) -> dict:
-    """Run *argv* to its end: wall time (start → exit), its CPU and peak RSS (wait4's rusage of that process)."""
+    """Run *argv* to its end: wall time (start → exit), its CPU and peak RSS (wait4's rusage of that process,
+    taken by LAUNCHER)."""
+    report = stderr + ".rusage"
     with open(stdout or os.devnull, "wb") as so, open(stderr, "wb") as se:
         t0 = time.perf_counter()
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=so, stderr=se, env=env)
+        p = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, report, *argv], stdin=subprocess.DEVNULL,
+                             stdout=so, stderr=se, env=env, start_new_session=True)
         killed = []
-        timer = threading.Timer(timeout, lambda: (killed.append(True), p.kill()))
+        timer = threading.Timer(timeout, lambda: (killed.append(True), os.killpg(p.pid, 9)))
         timer.start()
         try:
-            _, status, ru = os.wait4(p.pid, 0)
+            p.wait()
         finally:
             timer.cancel()
         wall = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)     # reaped here: Popen must not wait for it again
     err = Path(stderr).read_text(errors="replace")
-    return {"argv": argv, "rc": p.returncode, "wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime,
-            "user_s": ru.ru_utime, "sys_s": ru.ru_stime, "maxrss_mb": ru.ru_maxrss / 1024.0,
+    try:
+        status, user, system, maxrss = json.loads(Path(report).read_text())
+        os.unlink(report)
+    except (OSError, ValueError):                       # killed before it could report
+        status, user, system, maxrss = 9, 0.0, 0.0, 0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return {"argv": argv, "rc": p.returncode, "wall_s": wall, "cpu_s": user + system,
+            "user_s": user, "sys_s": system, "maxrss_mb": maxrss / 1024.0,
             "killed": bool(killed), "stderr_tail": err[-600:]}
 
 

@@ -395,8 +395,8 @@ async def test_a_large_sqlite_export_by_several_processes_is_the_export_of_one(t
             assert got[1] == got[3]
             with open(tmp_path / f"{name}-3.csv", newline="", encoding="utf-8") as f:
                 rows = list(csv.reader(f))[1:]
-            want = [[as_text(c, v) for c, v in zip(table.columns, row, strict=True)] for row in await all_rows(db, view)]
-            assert rows == want
+            read = await all_rows(db, view)
+            assert rows == [[as_text(c, v) for c, v in zip(table.columns, row, strict=True)] for row in read]
         assert crews == [3, 3]                     # the three-worker runs did run three processes
         assert _crew_files(tmp_path) == []
     finally:

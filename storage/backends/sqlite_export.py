@@ -13,7 +13,7 @@ committed since the rows were counted. If one did, the workers are stopped and t
 stream as usual (SQLiteBackend.copy_csv returns None).
 
 The worker's protocol, on its standard error: `ready`, then `rows N` now and then, then `done N`; on failure
-`error KIND MESSAGE` and exit status 1. Its job (pickled, from the parent, on its standard input) names the
+`error MESSAGE` (one line) and exit status 1. Its job (pickled, from the parent, on its standard input) names the
 file, never a password: SQLite has none.
 """
 
@@ -153,6 +153,7 @@ def _in_parallel(raw, file, statement: tuple[str, list], count: tuple[str, list]
              for i in range(n)]
     crew = _Crew(parts)
     try:
+        crew.start()
         crew.wait_ready(progress)
         if raw.execute("PRAGMA data_version").fetchone()[0] != before:
             log.info("the file changed while the export's workers started: written in one stream")
@@ -177,10 +178,13 @@ class _Crew:
         self.errors: list[str] = []
         self._pending = [b""] * len(parts)
         self.sel = selectors.DefaultSelector()
+
+    def start(self) -> None:
+        """Start the workers, each given its part."""
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])   # the folder holding the storage package
         env["PYTHONPATH"] = root + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else root
-        for i, part in enumerate(parts):
+        for i, part in enumerate(self.parts):
             p = subprocess.Popen([sys.executable, "-m", "storage.backends.sqlite_export"], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE if part.out is None else subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, env=env, close_fds=True)

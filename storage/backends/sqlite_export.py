@@ -99,13 +99,17 @@ def copy_csv(raw, file: tuple[str, bool, tuple[int, int] | None], plan, write: C
              progress: Callable[[int], None], *, beside: str | None) -> int:
     """The rows of *plan*'s view as CSV (no header), read from *file* (path, immutable, identity): write(bytes) in
     order, progress(rows so far) now and then (it may raise: any workers are stopped and their files removed);
-    the number of rows. Several processes write a large view read in one statement; one stream in this process
-    writes a small one, one read in two segments (the NULLs of the sort column apart), or one whose file changed
-    while the processes started. The workers' files go in *beside*'s folder (the output's), else the temporary
-    folder."""
+    the number of rows. Several processes write a large keyed view read in one statement; one stream in this
+    process writes a small one, a keyless one, one read in two segments (the NULLs of the sort column apart), or
+    one whose file changed while the processes started. The workers' files go in *beside*'s folder (the
+    output's), else the temporary folder."""
     columns = plan.view.table.columns
     statements = plan.stream_sql(csv_values_sql(columns, plan.d.quote))
-    if len(statements) == 1 and workers_for(PARALLEL_ROWS) > 1:
+    # Parts by OFFSET need one order that every worker's statement reads alike: a keyed view's ORDER BY ends with
+    # its key. A keyless one (a view, a table without a key) may order equal rows differently with a LIMIT (SQLite
+    # then keeps the first rows only, and ties fall otherwise), so a row could be written twice and another
+    # never.
+    if plan.keyed and len(statements) == 1 and workers_for(PARALLEL_ROWS) > 1:
         done = _in_parallel(raw, file, statements[0], plan.count_sql(), as_written(columns), write, progress,
                             beside=beside)
         if done is not None:

@@ -142,13 +142,15 @@ class Writer:
         self.rows_written += len(batch)
 
     def _flush_csv(self, batch) -> None:
-        """The batch the csv module wrote, to the file; where a value holds a CR, written again by _csv_line: with
-        a lineterminator of LF, the csv module (3.11) leaves a field with a lone CR unquoted, which a reader takes
-        for the end of the line. One scan of the batch's text finds them."""
+        """The batch the csv module wrote, to the file; written again by _csv_line where a value may hold a CR or
+        be bytes. With a lineterminator of LF, the csv module (3.11) leaves a field with a lone CR unquoted, which
+        a reader takes for the end of the line; and it writes bytes as b'…' (a blob SQLite holds in a column of
+        another type), which the grid shows in hex. A few scans of the batch's text find them (a b' in text too,
+        which _csv_line writes as the csv module would)."""
         text = self._buffer.getvalue()
         self._buffer.seek(0)
         self._buffer.truncate()
-        if "\r" in text:
+        if "\r" in text or "b'" in text or 'b"' in text:
             text = "".join(map(_csv_line, batch))
         self.out.write(text)
 
@@ -158,9 +160,12 @@ class Writer:
 
 
 def _csv_field(v) -> str:
-    """A value as the csv module writes it (QUOTE_MINIMAL), but quoted where it holds a CR as well."""
+    """A value as the csv module writes it (QUOTE_MINIMAL), but quoted where it holds a CR as well, and bytes in
+    hex."""
     if v is None:
         return ""
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v).hex()
     text = repr(v) if isinstance(v, float) else str(v)
     if any(c in text for c in ',"\n\r'):
         return '"' + text.replace('"', '""') + '"'

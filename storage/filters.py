@@ -637,7 +637,8 @@ _MYSQL_QUOTED = frozenset({"text", "json", "any", "spatial"})    # kinds whose t
 def mysql_export_text(col: Column, d: Dialect) -> str:
     """SQL of the CSV field storage.export writes for a value of *col* on MySQL / MariaDB: the grid's text, but
     bytes in plain hex, quoted as CSV quotes it (where it holds a quote, a comma, a CR or a LF); NULL stays
-    NULL (an empty field). In utf8mb4, whatever the column's character set."""
+    NULL (an empty field). As the bytes of its UTF-8, whatever the column's character set: joined with others
+    into a line, text of two collations would be refused (an "illegal mix")."""
     q = d.quote(col.name)
     declared = col.declared.lower().strip()
     if col.kind == "blob":
@@ -645,19 +646,20 @@ def mysql_export_text(col: Column, d: Dialect) -> str:
         if bits is not None or declared == "bit":
             return f"LPAD(LOWER(HEX({q})), {2 * ((int(bits.group(1)) if bits else 1) + 7 >> 3)}, '0')"
         return f"LOWER(HEX({q}))"
-    # The server's own text where it is the grid's, as in pg_export_text: each function costs a call a row.
+    # The server's own text where it is the grid's, as in pg_export_text: each function costs a call a row. A
+    # ZEROFILL number's text has its padding (00042), the driver's number none: + 0 drops it.
+    plain = f"({q} + 0)" if "zerofill" in declared else q
     if col.kind == "int" and not declared.startswith("year"):
-        return q
+        return f"CAST({plain} AS BINARY)"
     if (col.kind == "datetime" and _MYSQL_WHOLE_SECONDS.fullmatch(declared)) or col.kind == "date":
-        return q                  # a zero date is the server's text in the grid too
+        return f"CAST({q} AS BINARY)"     # a zero date is the server's text in the grid too
     if col.kind == "decimal" and (scale := _declared_scale(declared)) is not None and scale <= 6:
-        return q
-    text = _mysql_shown(q, col, d)
+        return f"CAST({plain} AS BINARY)"
+    text = f"CAST(CONVERT({_mysql_shown(plain, col, d)} USING utf8mb4) AS BINARY)"
     if col.kind not in _MYSQL_QUOTED:
         return text
-    text = f"CONVERT({text} USING utf8mb4)"
-    special = " OR ".join(f"LOCATE({c}, {text}) > 0"
-                          for c in ("'\"'", "','", "CHAR(10 USING utf8mb4)", "CHAR(13 USING utf8mb4)"))
+    # Searched as bytes: an accent-insensitive collation would find a full-width comma for ','.
+    special = " OR ".join(f"LOCATE({c}, {text}) > 0" for c in ("'\"'", "','", "CHAR(10)", "CHAR(13)"))
     return f"IF({special}, CONCAT('\"', REPLACE({text}, '\"', '\"\"'), '\"'), {text})"
 
 

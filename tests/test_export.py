@@ -286,17 +286,19 @@ async def test_every_postgresql_type_is_written_as_the_grid_shows_it(pg_schema, 
                  "(4, -0.000001, '0044-03-15 10:00 BC', '10000-01-01 00:00', '10000-01-01', NULL, NULL), "
                  "(5, 123456789012345678901234567890.123456789, '2020-01-01 00:00:00.000001', '0001-01-01', "
                  "'0001-01-01', 123456789012345678901234.5, 1)")
+    conn.execute("CREATE TABLE one (v text)")
+    conn.execute("INSERT INTO one VALUES (''), (NULL), ('x')")
     monkeypatch.setenv("PGOPTIONS", "-c DateStyle=German")
     db = Database(parse_target(uri, read_only=True), reactor)
     try:
         await db.tables()
-        for name in ("every_type", "tiny"):
+        for name in ("every_type", "tiny", "one"):
             table = await db.describe(f"{schema}.{name}")
             out = tmp_path / f"{name}.csv"
             await db.export(View(table), "csv", str(out))
             rows = await all_rows(db, View(table))
             with open(out, newline="", encoding="utf-8") as f:
-                got = list(csv.reader(f))[1:]
+                got = list(csv.reader(f))[1:]      # a line that is empty would be read as no row
             want = [[as_text(c, v) for c, v in zip(table.columns, row, strict=True)] for row in rows]
             assert got == want
     finally:
@@ -326,10 +328,13 @@ async def test_every_mysql_type_is_written_as_the_grid_shows_it(mysql_database, 
             tuple(more.values()))
     run(conn, "CREATE TABLE one (v varchar(10))")
     run(conn, "INSERT INTO one VALUES (''), (NULL), ('x'), (' ')")
+    run(conn, "CREATE TABLE zf (id int PRIMARY KEY, n int(5) zerofill, d decimal(6,2) zerofill, "
+              "f float(7,3) zerofill, l varchar(5) CHARACTER SET latin1 COLLATE latin1_german1_ci)")
+    run(conn, "INSERT INTO zf VALUES (1, 42, 1.5, 2.25, 'ä,b'), (2, NULL, NULL, NULL, NULL), (3, 0, 0, 0, '')")
     db = Database(parse_target(uri, read_only=True), reactor)
     try:
         await db.tables()
-        for name in ("every_type", "one"):
+        for name in ("every_type", "one", "zf"):
             table = await db.describe(name)
             out = tmp_path / f"{name}.csv"
             n = await db.export(View(table), "csv", str(out))
@@ -355,7 +360,8 @@ MIXED = """
         CASE n % 5 WHEN 0 THEN 1 WHEN 1 THEN 0 WHEN 2 THEN 1.0 WHEN 3 THEN 'maybe' ELSE x'01' END,
         CASE WHEN n % 2 = 0 THEN x'00ff10' END,
         CASE n % 4 WHEN 0 THEN x'abcd' WHEN 1 THEN 2.5e300 WHEN 2 THEN -0.0 ELSE NULL END,
-        datetime(1700000000 + n, 'unixepoch')
+        CASE WHEN n % 1000 = 0 THEN x'0102' WHEN n % 1000 = 1 THEN 'Jacob''s b"x"'
+             ELSE datetime(1700000000 + n, 'unixepoch') END
     FROM s;
     CREATE VIEW mixed_view AS SELECT label, flag, at FROM mixed;
 """
@@ -379,8 +385,8 @@ async def test_a_large_sqlite_export_by_several_processes_is_the_export_of_one(t
     real_crew = sqlite_export._Crew
 
     def counted_crew(parts):
-        crews.append(len(parts))
-        return real_crew(parts)
+        crews.append(real_crew(parts))
+        return crews[-1]
     monkeypatch.setattr(sqlite_export, "_Crew", counted_crew)
     try:
         table = await db.describe("mixed")
@@ -398,14 +404,14 @@ async def test_a_large_sqlite_export_by_several_processes_is_the_export_of_one(t
                 rows = list(csv.reader(f))[1:]
             read = await all_rows(db, view)
             assert rows == [[as_text(c, v) for c, v in zip(table.columns, row, strict=True)] for row in read]
-        assert crews == [3, 3]                     # the three-worker runs did run three processes
+        assert [len(c.procs) for c in crews] == [3, 3]      # the three-worker runs did run three processes
         # A keyless view has no one order that parts by OFFSET could share (ties may fall otherwise under a
         # LIMIT): one stream writes it.
         keyless = await db.describe("mixed_view")
         view = View(keyless)
         out = tmp_path / "keyless.csv"
         assert await db.export(view, "csv", str(out)) == 20000
-        assert crews == [3, 3]
+        assert len(crews) == 2
         with open(out, newline="", encoding="utf-8") as f:
             rows = list(csv.reader(f))[1:]
         assert sorted(rows) == sorted([as_text(c, v) for c, v in zip(keyless.columns, row, strict=True)]
@@ -506,5 +512,52 @@ async def test_a_failing_worker_is_one_line_and_leaves_no_file(tmp_path, monkeyp
         with pytest.raises(sqlite_export.WorkerFailed, match="^no such function: rowdesk_no_such_function$"):
             await db.export(View(table), "csv", str(out))
         assert not out.exists() and not os.path.exists(f"{out}.part") and _crew_files(tmp_path) == []
+    finally:
+        db.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_workers_that_cannot_start_leave_the_export_to_one_stream(tmp_path, monkeypatch, caplog):
+    from twisted.internet import reactor
+
+    from storage.backends import sqlite_export
+    from tests.conftest import make_db
+    caplog.set_level("INFO", logger="storage.backends.sqlite_export")
+    path = make_db(tmp_path / "mixed.db", MIXED)
+    monkeypatch.setattr(sqlite_export, "workers_for", lambda rows: 2)
+    monkeypatch.setattr(sqlite_export, "WORKER", "storage.backends.no_such_worker")
+    db = Database(parse_target(str(path), read_only=True), reactor)
+    try:
+        table = await db.describe("mixed")
+        out = tmp_path / "m.csv"
+        assert await db.export(View(table), "csv", str(out)) == 20000
+        with open(out, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))[1:]
+        assert rows == [[as_text(c, v) for c, v in zip(table.columns, row, strict=True)]
+                        for row in await all_rows(db, View(table))]
+        assert "written in one stream" in caplog.text and _crew_files(tmp_path) == []
+    finally:
+        db.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_mysql_line_longer_than_the_servers_packet_stops_the_export_in_plain_words(mysql_database, tmp_path):
+    """MariaDB makes a too long result NULL (a warning only): the export stops there, saying so, not writing an
+    empty field or a short line."""
+    from twisted.internet import reactor
+
+    from storage.backends.mysql import ExportTooLong
+    from tests.mysql_support import run
+    uri, _name, conn = mysql_database
+    run(conn, "CREATE TABLE big (id int PRIMARY KEY, b longblob)")
+    run(conn, "INSERT INTO big VALUES (1, 'small'), (2, REPEAT('x', 9000000)), (3, 'after')")
+    db = Database(parse_target(uri, read_only=True), reactor)
+    try:
+        await db.tables()
+        table = await db.describe("big")
+        out = tmp_path / "big.csv"
+        with pytest.raises(ExportTooLong, match="^row 2 of the export is longer than the server's max_allowed_packet"):
+            await db.export(View(table), "csv", str(out))
+        assert not out.exists() and not os.path.exists(f"{out}.part")
     finally:
         db.close()

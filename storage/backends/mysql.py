@@ -33,6 +33,10 @@ from storage.dialect import MYSQL
 from storage.schema import Reference, RowCount, Table, TableEntry
 
 COPY_BATCH = 5000             # CSV lines read at a time by copy_csv
+
+
+class ExportTooLong(Exception):
+    """A CSV line the server cannot make (longer than max_allowed_packet); str() says which row."""
 log = logging.getLogger(__name__)
 
 # SQLObject retries after errors numbered CR_SERVER_GONE_ERROR or CR_SERVER_LOST; no error is this object.
@@ -232,15 +236,25 @@ class MySQLBackend(Backend):
         sent as bytes: PyMySQL then decodes one value a row instead of one a column, in Python (several times
         faster than reading the values and writing them again). progress(rows so far) after each batch."""
         from storage.filters import mysql_export_text
-        fields = [f"IFNULL({mysql_export_text(c, self.dialect)}, '')" for c in plan.view.table.columns]
+        columns = plan.view.table.columns
+        fields = [f"IF({self.dialect.quote(c.name)} IS NULL, '', {mysql_export_text(c, self.dialect)})"
+                  for c in columns]
         if len(fields) == 1:
             # A line of one empty field would be an empty line, which CSV readers skip: "" as Python writes it.
             fields = [f"IF(LENGTH({fields[0]}) = 0, '\"\"', {fields[0]})"]
-        line = f"CAST(CONCAT_WS(',', {', '.join(fields)}) AS BINARY) AS rowdesk_line"
+        # CONCAT, not CONCAT_WS (which skips a NULL): a value the server could not make (a result longer than
+        # max_allowed_packet is NULL, with a warning) makes the whole line NULL, and the export stops on it.
+        joined = ", ',', ".join(fields)
+        line = f"CAST(CONCAT({joined}) AS BINARY) AS rowdesk_line"
         rows = [0]
 
         def consume(batch) -> None:
-            write(b"\n".join([r[0] for r in batch]) + b"\n")
+            lines = [r[0] for r in batch]
+            if None in lines:
+                at = rows[0] + lines.index(None) + 1
+                raise ExportTooLong(f"row {at:,} of the export is longer than the server's max_allowed_packet: "
+                                    f"its CSV line cannot be made (JSON Lines is written from the values)")
+            write(b"\n".join(lines) + b"\n")
             rows[0] += len(batch)
             progress(rows[0])
         for sql, params in plan.stream_sql([line]):

@@ -198,14 +198,10 @@ class RowdeskPostgresConnection(PostgresConnection):
             "application_name": "rowdesk",
             "sslmode": options.get("sslmode"),
         }
-        # Given here, options replace PGOPTIONS (a search_path, say): keep what it says. The driver reads
-        # timestamptz and intervals in the ISO and postgres styles only (a server or role set to DateStyle German
-        # would break the grid), and an export writes dates in the session's style: both are set for the session.
-        given = os.environ.get("PGOPTIONS", "")
-        session = " -c DateStyle=ISO,YMD -c IntervalStyle=postgres"
         if t.read_only:
-            session += " -c default_transaction_read_only=on"
-        kwargs["options"] = f"{given}{session}".strip()
+            # Given here, options replace PGOPTIONS (a search_path, say): keep what it says.
+            given = os.environ.get("PGOPTIONS", "")
+            kwargs["options"] = f"{given} -c default_transaction_read_only=on".strip()
         return {k: v for k, v in kwargs.items() if v is not None}
 
     def makeConnection(self):
@@ -216,6 +212,11 @@ class RowdeskPostgresConnection(PostgresConnection):
             raise ConnectFailed(str(e)) from e
         conn.guard = StatementGuard()
         try:
+            # The driver reads timestamptz and intervals in the ISO and postgres styles only (a server or role
+            # set to DateStyle German would break the grid), and an export writes dates in the session's style.
+            # SET, not a startup option: a pooler such as PgBouncer refuses options it does not know.
+            conn.execute("SET DateStyle = 'ISO, YMD'")
+            conn.execute("SET IntervalStyle = 'postgres'")
             if self.target.schema is not None:
                 self._use_schema(conn, self.target.schema)
         except BaseException:

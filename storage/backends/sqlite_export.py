@@ -9,8 +9,9 @@ and are copied after it, in order.
 
 The parts must come from one state of the file. Each worker opens a read transaction (a snapshot in WAL mode, a
 shared lock otherwise) and says so; only when all have, PRAGMA data_version tells whether another connection
-committed since the rows were counted. If one did, the workers are stopped and the export is written by one
-stream as usual (SQLiteBackend.copy_csv returns None).
+committed since the rows were counted. If one did, or a worker fails before it is ready (a lock another process
+holds, say), the workers are stopped and one stream in this process writes the export: nothing has been written
+yet. A worker whose parent has gone stops at its next batch and removes its file.
 
 The worker's protocol, on its standard error: `ready`, then `rows N` now and then, then `done N`; on failure
 `error MESSAGE` (one line) and exit status 1. Its job (pickled, from the parent, on its standard input) names the
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 PARALLEL_ROWS = 500_000        # below this many rows one stream is as fast: starting processes costs ~0.2 s
 MAX_WORKERS = 4
 BATCH = 5000                   # rows read at a time by a worker
+WORKER = __name__ if __name__ != "__main__" else "storage.backends.sqlite_export"   # the workers' module
 CHUNK = 1 << 20                # bytes copied at a time from a part file or the first worker's pipe
 
 
@@ -56,8 +58,9 @@ class Part:
 
 
 def workers_for(rows: int) -> int:
-    """How many processes to write *rows* with (1: in this process, as usual)."""
-    if rows < PARALLEL_ROWS:
+    """How many processes to write *rows* with (1: in this process, as usual). POSIX only: the parent waits on
+    the workers' pipes with selectors."""
+    if rows < PARALLEL_ROWS or os.name != "posix":
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
@@ -152,13 +155,19 @@ def _in_parallel(raw, file, statement: tuple[str, list], count: tuple[str, list]
     folder = os.path.dirname(os.path.abspath(beside)) if beside else tempfile.gettempdir()
     share = rows // n
     path, immutable, identity = file
-    parts = [Part(path, immutable, identity, sql, list(params), columns, i * share, share if i < n - 1 else -1,
-                  None if i == 0 else os.path.join(folder, f".rowdesk-export-{os.getpid()}-{id(raw)}-{i}.part"))
-             for i in range(n)]
-    crew = _Crew(parts)
+    crew = _Crew([])
     try:
+        outs = [None] + [_scratch(folder) for _ in range(1, n)]
+        crew.parts = [Part(path, immutable, identity, sql, list(params), columns, i * share,
+                           share if i < n - 1 else -1, outs[i]) for i in range(n)]
         crew.start()
-        crew.wait_ready(progress)
+        try:
+            crew.wait_ready(progress)
+        except WorkerFailed as e:
+            if crew.failed_reading:
+                raise
+            log.info("an export worker failed before it started reading (%s): written in one stream", e)
+            return None
         if raw.execute("PRAGMA data_version").fetchone()[0] != before:
             log.info("the file changed while the export's workers started: written in one stream")
             return None
@@ -170,28 +179,48 @@ def _in_parallel(raw, file, statement: tuple[str, list], count: tuple[str, list]
         crew.stop()
 
 
+def _scratch(folder: str) -> str:
+    """A new file of this user's only (mkstemp: O_EXCL, mode 0600) for a worker's part."""
+    fd, name = tempfile.mkstemp(prefix=".rowdesk-export-", suffix=".part", dir=folder)
+    os.close(fd)
+    return name
+
+
+def _worker_env() -> dict:
+    """The environment of a worker: the folder holding the storage package put on its path, unless it is one of
+    the interpreter's site-packages (ahead of the standard library, another package there could stand in for a
+    module of it): a checkout, an editable install."""
+    import site
+
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in (*site.getsitepackages(), site.getusersitepackages()):
+        env["PYTHONPATH"] = root + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else root
+    return env
+
+
 class _Crew:
     """The worker processes of one export, and their files."""
 
     def __init__(self, parts: list[Part]):
         self.parts = parts
         self.procs: list[subprocess.Popen] = []
-        self.rows = [0] * len(parts)
-        self.done = [False] * len(parts)
-        self.ready = [False] * len(parts)
         self.errors: list[str] = []
-        self._pending = [b""] * len(parts)
+        self.failed_reading = False         # a worker failed after it had started reading
         self.sel = selectors.DefaultSelector()
 
     def start(self) -> None:
-        """Start the workers, each given its part."""
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parents[2])   # the folder holding the storage package
-        env["PYTHONPATH"] = root + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else root
+        """Start the workers, each given its part: `python -P` (3.11), so that a storage.py in the current
+        folder cannot stand in for the package; in a session of their own, so that ^C in a shell reaches rowdesk
+        (which stops them) and not them."""
+        n = len(self.parts)
+        self.rows, self.done, self.ready, self._pending = [0] * n, [False] * n, [False] * n, [b""] * n
+        env = _worker_env()
         for i, part in enumerate(self.parts):
-            p = subprocess.Popen([sys.executable, "-m", "storage.backends.sqlite_export"], stdin=subprocess.PIPE,
+            p = subprocess.Popen([sys.executable, "-P", "-m", WORKER],
+                                 stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE if part.out is None else subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, env=env, close_fds=True)
+                                 stderr=subprocess.PIPE, env=env, close_fds=True, start_new_session=True)
             self.procs.append(p)
             p.stdin.write(pickle.dumps(part))
             p.stdin.close()
@@ -205,6 +234,7 @@ class _Crew:
             if not self.done[i]:
                 self.procs[i].wait()
                 self.errors.append(f"the export's worker stopped (exit status {self.procs[i].returncode})")
+                self.failed_reading |= self.ready[i]
             return
         lines = (self._pending[i] + data).split(b"\n")
         self._pending[i] = lines.pop()
@@ -217,6 +247,7 @@ class _Crew:
                 self.done[i] = self.done[i] or word == "done"
             elif word == "error":
                 self.errors.append(rest)
+                self.failed_reading |= self.ready[i]
             else:
                 log.warning("export worker %d: %s", i, line.decode("utf-8", "replace"))
 
@@ -261,6 +292,7 @@ class _Crew:
                 while chunk := f.read(CHUNK):
                     write(chunk)
                     progress(sum(self.rows))
+            os.unlink(part.out)                     # its room back at once: the output holds it now
         return sum(self.rows)
 
     def stop(self) -> None:
@@ -298,11 +330,16 @@ def _work(part: Part, status) -> int:
     if part.identity is not None and (change := file_change(path, part.identity)) is not None:
         raise OSError(change)                       # the file the parent opened is not this one any more
     status("ready")
+    parent = os.getppid()
     sink = open(part.out, "wb") if part.out is not None else sys.stdout.buffer  # noqa: SIM115
     out = io.TextIOWrapper(sink, encoding="utf-8", newline="", write_through=False)
     writer = Writer("csv", out, part.columns)
     cur = conn.execute(f"{part.sql} LIMIT ? OFFSET ?", [*part.params, part.limit, part.offset])
     while batch := cur.fetchmany(BATCH):
+        if os.getppid() != parent:                  # rowdesk was killed: nobody will copy or remove the file
+            if part.out is not None:
+                os.unlink(part.out)
+            raise SystemExit(1)
         writer.rows(batch)
         status(f"rows {writer.rows_written}")
     out.flush()

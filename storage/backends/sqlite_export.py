@@ -144,8 +144,8 @@ def _in_process(raw, statements, columns: list[Column], write, progress) -> int:
 
 def _in_parallel(raw, file, statement: tuple[str, list], count: tuple[str, list], columns: list[Column], write,
                  progress, *, beside: str | None) -> int | None:
-    """copy_csv by several processes; None when the rows are too few to be worth it or the file changed while
-    the workers started (nothing written yet)."""
+    """copy_csv by several processes; None when the rows are too few to be worth it, the file changed while the
+    workers started, or one failed before it read (nothing written yet)."""
     sql, params = statement
     before = raw.execute("PRAGMA data_version").fetchone()[0]
     rows = raw.execute(*count).fetchone()[0]
@@ -157,7 +157,9 @@ def _in_parallel(raw, file, statement: tuple[str, list], count: tuple[str, list]
     path, immutable, identity = file
     crew = _Crew([])
     try:
-        outs = [None] + [_scratch(folder) for _ in range(1, n)]
+        for _ in range(1, n):
+            crew.scratch.append(_scratch(folder))
+        outs = [None, *crew.scratch]
         crew.parts = [Part(path, immutable, identity, sql, list(params), columns, i * share,
                            share if i < n - 1 else -1, outs[i]) for i in range(n)]
         crew.start()
@@ -205,6 +207,7 @@ class _Crew:
     def __init__(self, parts: list[Part]):
         self.parts = parts
         self.procs: list[subprocess.Popen] = []
+        self.scratch: list[str] = []        # the files the workers after the first write, removed at stop()
         self.errors: list[str] = []
         self.failed_reading = False         # a worker failed after it had started reading
         self.sel = selectors.DefaultSelector()
@@ -304,12 +307,11 @@ class _Crew:
                 if stream is not None:
                     stream.close()
         self.sel.close()
-        for part in self.parts:
-            if part.out is not None:
-                try:
-                    os.unlink(part.out)
-                except FileNotFoundError:
-                    pass
+        for name in self.scratch:
+            try:
+                os.unlink(name)
+            except FileNotFoundError:
+                pass
 
 
 # -- the worker process ---------------------------------------------------------------------------------------------

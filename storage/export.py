@@ -25,6 +25,11 @@ from storage.types import kind
 FORMATS = ("csv", "jsonl", "json")
 
 
+class ExportFailed(Exception):
+    """An export the engine could not finish (a line it cannot make, a worker that stopped); str() is one line
+    saying why. Nothing is left behind: the partial file is removed."""
+
+
 def format_of(path: str) -> str | None:
     """The format a file name asks for by its extension (.csv, .jsonl/.ndjson, .json), else None."""
     ext = os.path.splitext(path)[1].lower()

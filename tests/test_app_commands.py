@@ -3,6 +3,8 @@ names, tables, columns and argument values as you type; the same commands as the
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import pytest_twisted
 
@@ -123,6 +125,34 @@ def test_completion_proposes_what_comes_next():
     assert lines("goto 12") == ["goto 12"]                   # a number: as typed
     assert lines("filter status =a b") == ["filter status =a b"]
     assert "sort " in lines("sor")
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_export_by_several_processes_from_the_app_and_one_that_fails(harness, browse_db, tmp_path,
+                                                                             monkeypatch):
+    """From the running app, a SQLite export written by worker processes (forced here: the table is small) is
+    the one stream's file; a worker that fails says why in one line and leaves no file."""
+    import csv
+
+    from storage.backends import sqlite_export
+    monkeypatch.setattr(sqlite_export, "workers_for", lambda rows: 2)
+    h = await people(harness, browse_db)
+    out = tmp_path / "people.csv"
+    h.press(":")
+    h.type(f"export csv {out}")
+    h.press("enter")
+    await h.wait_for(r"exported 5,000 rows to .*people\.csv", where="message")
+    rows = list(csv.reader(out.open(newline="")))
+    assert len(rows) == 5001 and [int(r[0]) for r in rows[1:]] == sorted(int(r[0]) for r in rows[1:])
+    monkeypatch.setattr(sqlite_export, "csv_values_sql",
+                        lambda columns, quote: [f"rowdesk_no_such_function({quote(c.name)})" for c in columns])
+    h.press(":")
+    h.type(f"export csv {tmp_path / 'broken.csv'}")
+    h.press("enter")
+    await h.wait_for(r"export failed: no such function: rowdesk_no_such_function; nothing was written",
+                     where="message")
+    assert not (tmp_path / "broken.csv").exists() and not (tmp_path / "broken.csv.part").exists()
+    assert [n for n in os.listdir(tmp_path) if n.startswith(".rowdesk-export-")] == []
 
 
 @pytest_twisted.ensureDeferred

@@ -8,6 +8,7 @@ from console.browse_model import BrowseModel
 from console.registry import screen
 from console.screens.base import Screen
 from storage import filters
+from storage.export import ExportFailed
 from storage.jobs import is_cancel
 from storage.paging import Order, View
 from storage.secrets import mask_secrets
@@ -679,7 +680,8 @@ class BrowseScreen(Screen):
                                            f"export cancelled: {path} was not written (the partial file is "
                                            "removed)")
                 return None
-            if isinstance(failure.value, OSError):           # the file: a folder that is gone, a full disk
+            # the file (a folder that is gone, a full disk), or what the engine could not make
+            if isinstance(failure.value, (OSError, ExportFailed)):
                 self.app.message(f"export failed: {failure.value}; nothing was written", error=True)
                 return None
             return self.app.failed("exporting")(failure)

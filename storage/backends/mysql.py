@@ -30,14 +30,16 @@ from storage.backends import mysql_errors, mysql_options, mysql_schema
 from storage.backends.base import Backend, ErrorKind
 from storage.backends.server_targets import CONNECT_TIMEOUT
 from storage.dialect import MYSQL
+from storage.export import ExportFailed
 from storage.schema import Reference, RowCount, Table, TableEntry
 
 COPY_BATCH = 5000             # CSV lines read at a time by copy_csv
-
-
-class ExportTooLong(Exception):
-    """A CSV line the server cannot make (longer than max_allowed_packet); str() says which row."""
 log = logging.getLogger(__name__)
+
+
+class ExportTooLong(ExportFailed):
+    """A CSV line the server cannot make (longer than max_allowed_packet); str() says which row."""
+
 
 # SQLObject retries after errors numbered CR_SERVER_GONE_ERROR or CR_SERVER_LOST; no error is this object.
 _NO_ERROR = object()

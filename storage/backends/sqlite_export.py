@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.export import ExportFailed
 from storage.schema import Column
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def workers_for(rows: int) -> int:
     return max(1, min(cores, MAX_WORKERS, rows // (PARALLEL_ROWS // 2)))
 
 
-class WorkerFailed(Exception):
+class WorkerFailed(ExportFailed):
     """A worker process stopped with an error; str() is its one line."""
 
 

@@ -597,6 +597,8 @@ def _mysql_member(text: str, members: list[str], is_set: bool) -> str:
 
 def _mysql_shown(q: str, col: Column, d: Dialect) -> str:
     k = col.kind
+    if k in ("int", "decimal") and "zerofill" in col.declared.lower():
+        q = f"({q} + 0)"                  # the driver's number: the server's text of 42 in int(5) ZEROFILL is 00042
     if k == "spatial":
         return d.order_sql(col, q)        # its WKT, as the grid shows it
     if k == "bool":
@@ -655,7 +657,7 @@ def mysql_export_text(col: Column, d: Dialect) -> str:
         return f"CAST({q} AS BINARY)"     # a zero date is the server's text in the grid too
     if col.kind == "decimal" and (scale := _declared_scale(declared)) is not None and scale <= 6:
         return f"CAST({plain} AS BINARY)"
-    text = f"CAST(CONVERT({_mysql_shown(plain, col, d)} USING utf8mb4) AS BINARY)"
+    text = f"CAST(CONVERT({_mysql_shown(q, col, d)} USING utf8mb4) AS BINARY)"
     if col.kind not in _MYSQL_QUOTED:
         return text
     # Searched as bytes: an accent-insensitive collation would find a full-width comma for ','.

@@ -259,3 +259,18 @@ def test_every_value_is_found_by_the_text_the_grid_shows(mysql_database, open_my
     yield grid_texts_find_their_rows(db, table, name, ranks)
     if name == "yr":
         assert (yield found(db, table, "yr", "00")) == []                 # the year 0 is shown 0, not 0000
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_zerofill_number_is_found_by_the_text_the_grid_shows(mysql_database, open_mysql):
+    """The driver reads int(5) ZEROFILL's 00042 as the number 42, which the grid shows: text filters match 42,
+    never the server's padding."""
+    uri, _name, conn = mysql_database
+    run(conn, "CREATE TABLE zf (id int PRIMARY KEY, n int(5) zerofill, d decimal(6,2) zerofill)")
+    run(conn, "INSERT INTO zf VALUES (1, 42, 1.5), (2, 7, 12.25), (3, 0, 0), (4, NULL, NULL)")
+    db = open_mysql(uri)
+    table = yield db.describe("zf")
+    for name in ("n", "d"):
+        yield grid_texts_find_their_rows(db, table, name, None)
+    assert (yield found(db, table, "n", "0004")) == []
+    assert (yield found(db, table, "d", "0001")) == []

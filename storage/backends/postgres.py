@@ -123,12 +123,12 @@ class PostgresBackend(Backend):
         row), progress(rows so far) every 10,000 rows. Several times what reading the rows into Python and
         writing them again costs."""
         from storage.filters import pg_export_text
-        # Named apart: ORDER BY "id" must sort by the column, not by its text in the output.
-        texts = [f"{pg_export_text(c, self.dialect)} AS rowdesk_{i}" for i, c in enumerate(plan.view.table.columns)]
-        if len(texts) == 1:
+        exprs = [pg_export_text(c, self.dialect) for c in plan.view.table.columns]
+        if len(exprs) == 1:
             # COPY writes a lone NULL as an empty line, which CSV readers skip; an empty text it writes as "".
-            texts = [f"coalesce(CAST({pg_export_text(plan.view.table.columns[0], self.dialect)} AS text), '') "
-                     f"AS rowdesk_0"]
+            exprs = [f"coalesce(CAST({exprs[0]} AS text), '')"]
+        # Named apart: ORDER BY "id" must sort by the column, not by its text in the output.
+        texts = [f"{e} AS rowdesk_{i}" for i, e in enumerate(exprs)]
         rows = 0
         # Dates as Python writes them: the session's DateStyle is ISO (postgres_connection.connect_arguments).
         with raw.cursor() as cur:

@@ -314,18 +314,10 @@ async def test_every_mysql_type_is_written_as_the_grid_shows_it(mysql_database, 
     from twisted.internet import reactor
 
     from tests.mysql_support import run
-    from tests.test_mysql_schema import MORE, TYPES, VALUES
+    from tests.test_mysql_schema import fill_every_type
     uri, _name, conn = mysql_database
-    run(conn, TYPES)
-    run(conn, "ALTER TABLE every_type ADD COLUMN dec10 decimal(20,10)")
-    for row in VALUES:
-        run(conn, "INSERT INTO every_type VALUES (" + ", ".join(["%s"] * 32)
-            + ", ST_GeomFromText(%s), ST_GeomFromText(%s), NULL)", row)
-    run(conn, "SET SESSION sql_mode = ''")
-    for more in MORE + [{"id": 7, "vc": 'say "hi", bye', "tx": "cr\ronly", "latin": "a,b", "ltx": "",
-                         "j": '["a,b"]', "e": "mid", "c": ""}]:
-        run(conn, f"INSERT INTO every_type ({', '.join(more)}) VALUES ({', '.join(['%s'] * len(more))})",
-            tuple(more.values()))
+    fill_every_type(conn, [{"id": 7, "vc": 'say "hi", bye', "tx": "cr\ronly", "latin": "a,b", "ltx": "",
+                            "j": '["a,b"]', "e": "mid", "c": ""}])
     run(conn, "CREATE TABLE one (v varchar(10))")
     run(conn, "INSERT INTO one VALUES (''), (NULL), ('x'), (' ')")
     run(conn, "CREATE TABLE zf (id int PRIMARY KEY, n int(5) zerofill, d decimal(6,2) zerofill, "
@@ -367,6 +359,20 @@ MIXED = """
 """
 
 
+def kept_crews(monkeypatch) -> list:
+    """Every sqlite_export._Crew the test makes (its worker processes in .procs), in order."""
+    from storage.backends import sqlite_export
+
+    crews = []
+    real_crew = sqlite_export._Crew
+
+    def kept(parts):
+        crews.append(real_crew(parts))
+        return crews[-1]
+    monkeypatch.setattr(sqlite_export, "_Crew", kept)
+    return crews
+
+
 def _crew_files(folder) -> list[str]:
     return [name for name in os.listdir(folder) if name.startswith(".rowdesk-export-")]
 
@@ -381,13 +387,7 @@ async def test_a_large_sqlite_export_by_several_processes_is_the_export_of_one(t
     from tests.conftest import make_db
     path = make_db(tmp_path / "mixed.db", MIXED)
     db = Database(parse_target(str(path), read_only=True), reactor)
-    crews = []
-    real_crew = sqlite_export._Crew
-
-    def counted_crew(parts):
-        crews.append(real_crew(parts))
-        return crews[-1]
-    monkeypatch.setattr(sqlite_export, "_Crew", counted_crew)
+    crews = kept_crews(monkeypatch)
     try:
         table = await db.describe("mixed")
         cond = filters.parse_filter(">100", table.column("id"), db.dialect)
@@ -431,13 +431,7 @@ async def test_a_cancelled_export_by_several_processes_stops_them_and_removes_th
                    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 600000) "
                    "INSERT INTO t SELECT n, 'value ' || n FROM s;")
     monkeypatch.setattr(sqlite_export, "workers_for", lambda rows: 2)
-    crews = []
-    real_crew = sqlite_export._Crew
-
-    def kept_crew(parts):
-        crews.append(real_crew(parts))
-        return crews[-1]
-    monkeypatch.setattr(sqlite_export, "_Crew", kept_crew)
+    crews = kept_crews(monkeypatch)
     db = Database(parse_target(str(path), read_only=True), reactor)
     try:
         table = await db.describe("t")

@@ -232,6 +232,20 @@ MORE = [
 ]
 
 
+def fill_every_type(conn, more: list[dict] = ()) -> None:
+    """every_type with a dec10 column, VALUES, then MORE and *more* (the edge values: zero dates and the ENUM's
+    '' need the empty sql_mode, as an operator's table may have them)."""
+    run(conn, TYPES)
+    run(conn, "ALTER TABLE every_type ADD COLUMN dec10 decimal(20,10)")
+    for row in VALUES:
+        run(conn, "INSERT INTO every_type VALUES (" + ", ".join(["%s"] * 32)
+            + ", ST_GeomFromText(%s), ST_GeomFromText(%s), NULL)", row)
+    run(conn, "SET SESSION sql_mode = ''")
+    for row in [*MORE, *more]:
+        run(conn, f"INSERT INTO every_type ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+            tuple(row.values()))
+
+
 @pytest_twisted.inlineCallbacks
 @pytest.mark.parametrize("name", [
     "flag", "tiny", "tiny_u", "small", "medium", "normal", "big", "big_u", "yr", "f", "d", "amount", "dec10", "e", "s",
@@ -242,15 +256,7 @@ def test_every_value_is_found_by_the_text_the_grid_shows(mysql_database, open_my
     server's order (ENUM and SET by their numbers, BIT as a number, TIME past 24 hours and below zero). No kind is
     left out: each has an =, and an order."""
     uri, _name, conn = mysql_database
-    run(conn, TYPES)
-    run(conn, "ALTER TABLE every_type ADD COLUMN dec10 decimal(20,10)")
-    for row in VALUES:
-        run(conn, "INSERT INTO every_type VALUES (" + ", ".join(["%s"] * 32)
-            + ", ST_GeomFromText(%s), ST_GeomFromText(%s), NULL)", row)
-    run(conn, "SET SESSION sql_mode = ''")                # zero dates, the ENUM's '' (an operator's table has them)
-    for more in MORE:
-        run(conn, f"INSERT INTO every_type ({', '.join(more)}) VALUES ({', '.join(['%s'] * len(more))})",
-            tuple(more.values()))
+    fill_every_type(conn)
     db = open_mysql(uri)
     table = yield db.describe("every_type")
     order = db.dialect.order_sql(table.column(name), f"`{name}`")

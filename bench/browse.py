@@ -90,9 +90,12 @@ class Figure:
         st = self.stats()
         if not st["n"]:
             return "NO DATA"
+        return "PASS" if self.meets(st) else "FAIL"
+
+    def meets(self, st: dict) -> bool:
+        """Do the stats *st* (of at least one sample) meet the target?"""
         value = st[self.judge]
-        ok = value < self.target if self.op == "<" else value <= self.target
-        return "PASS" if ok else "FAIL"
+        return value < self.target if self.op == "<" else value <= self.target
 
     def target_text(self) -> str:
         if self.target is None:

@@ -283,7 +283,7 @@ class Engine:
 
 
 def _needs(figure_cls):
-    """A browse.Figure whose verdict is a function of its stats (targets browse.Figure cannot say: ≥, or
+    """A browse.Figure whose target is met by a function of its stats (targets browse.Figure cannot say: ≥, or
     either of two bounds)."""
 
     @dataclass
@@ -291,13 +291,8 @@ def _needs(figure_cls):
         passes: Callable[[dict], bool] | None = None
         text: str = ""
 
-        def verdict(self) -> str:
-            if self.target is None:
-                return "info"
-            st = self.stats()
-            if not st["n"]:
-                return "NO DATA"
-            return "PASS" if self.passes(st) else "FAIL"
+        def meets(self, st: dict) -> bool:
+            return self.passes(st)
 
         def target_text(self) -> str:
             return self.text or super().target_text()
@@ -482,15 +477,7 @@ def make_engines(args) -> list[Engine]:
     import browse
     import servers
 
-    chosen = [e.strip() for e in args.engines.split(",") if e.strip()]
-    known = ("sqlite", "postgres", "mysql")
-    if not chosen or any(e not in known for e in chosen):
-        raise SystemExit(f"--engines takes {', '.join(known)} (comma-separated)")
-    found = {"postgres": servers.Server("postgres", "postgres", "psycopg", args.postgres),
-             "mysql": servers.Server("mysql", "mysql", "pymysql", args.mysql)}
-    needed = [found[e] for e in chosen if e in found]
-    if needed:
-        servers.ensure_drivers(needed)
+    chosen, found = servers.chosen_engines(args)
     engines = []
     sizes = (args.rows, args.small_rows, args.profile_rows)
     for key in chosen:

@@ -516,15 +516,7 @@ def make_engines(args) -> list[Engine]:
     import browse
     import servers
 
-    chosen = [e.strip() for e in args.engines.split(",") if e.strip()]
-    known = ("sqlite", "postgres", "mysql")
-    if not chosen or any(e not in known for e in chosen):
-        raise SystemExit(f"--engines takes {', '.join(known)} (comma-separated)")
-    found = {"postgres": servers.Server("postgres", "postgres", "psycopg", args.postgres),
-             "mysql": servers.Server("mysql", "mysql", "pymysql", args.mysql)}
-    needed = [found[e] for e in chosen if e in found]
-    if needed:
-        servers.ensure_drivers(needed)
+    chosen, found = servers.chosen_engines(args)
     engines = []
     orders, customers = "orders", "customers"
     for key in chosen:

@@ -269,6 +269,21 @@ def bench_server(server: Server, rows: int, reps: int, args) -> tuple[dict[str, 
     return figs, {"server": name, "target": shown(server.target), "tables": tables, "runs": runs}
 
 
+def chosen_engines(args) -> tuple[list[str], dict[str, Server]]:
+    """The engines --engines names, in order (an unknown one: exit saying which are known), and the servers among
+    them (--postgres, --mysql), their drivers installed in the app's venv."""
+    chosen = [e.strip() for e in args.engines.split(",") if e.strip()]
+    known = ("sqlite", "postgres", "mysql")
+    if not chosen or any(e not in known for e in chosen):
+        raise SystemExit(f"--engines takes {', '.join(known)} (comma-separated)")
+    found = {"postgres": Server("postgres", "postgres", "psycopg", args.postgres),
+             "mysql": Server("mysql", "mysql", "pymysql", args.mysql)}
+    needed = [found[e] for e in chosen if e in found]
+    if needed:
+        ensure_drivers(needed)
+    return chosen, found
+
+
 def add_server_arguments(p, where: str = "the bench works in") -> None:
     """--postgres and --mysql: the servers the benches run on (their namespace NAMESPACE is the bench's own)."""
     p.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/test",
